@@ -1,0 +1,487 @@
+"""The ``stylecam`` command: arguments to runs, errors to one line and an exit code.
+
+Subcommands: ``demo``, ``image``, ``video``, ``live``, ``styles``, ``info``,
+``bench``, and (with the ``train`` extra) ``train`` and ``export``.
+Exit codes: 0 success, 1 internal error, 2 bad input, 3 missing device or
+backend, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import StylecamError
+from .frames import Frame
+
+PROG = "stylecam"
+
+
+# --------------------------------------------------------------------------- output helpers
+
+
+def _say(text: str) -> None:
+    print(f"{PROG}: {text}", file=sys.stderr, flush=True)
+
+
+class Progress:
+    """A one-line progress bar on stderr (only when stderr is a terminal, unless forced)."""
+
+    def __init__(self, label: str, total: int | None, enabled: bool | None = None) -> None:
+        self.label = label
+        self.total = total
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._shown = False
+
+    def __call__(self, stats) -> None:
+        if not self.enabled:
+            return
+        done, fps, total = stats.frames_out, stats.fps, self.total
+        if total:
+            frac = min(1.0, done / total)
+            bar = "#" * int(frac * 24) + "-" * (24 - int(frac * 24))
+            eta = (total - done) / fps if fps > 0 else 0.0
+            line = f"{self.label} [{bar}] {done}/{total} {100 * frac:3.0f}% {fps:5.1f} fps ETA {eta:4.0f}s"
+        else:
+            line = f"{self.label} {done} frames {fps:5.1f} fps"
+        sys.stderr.write("\r" + line[:150])
+        sys.stderr.flush()
+        self._shown = True
+
+    def finish(self) -> None:
+        if self._shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _emit_json(summary: dict) -> None:
+    print(json.dumps(summary, indent=2, default=str))
+
+
+# --------------------------------------------------------------------------- shared options
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-s", "--style", help="style name (see 'stylecam styles') or path to an .onnx file")
+    p.add_argument(
+        "--device",
+        default="auto",
+        choices=("auto", "tensorrt", "cuda", "cpu"),
+        help="where the network runs (default: auto = TensorRT, then CUDA, then CPU)",
+    )
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "--size", help="processing size: WxH (640x360) or a height (720p); the output keeps its size"
+    )
+    g.add_argument("--scale", type=float, help="processing size as a factor of the frame size, e.g. 0.5")
+    p.add_argument("--threads", type=int, help="CPU threads for the network (default: all cores)")
+    p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
+
+
+def _add_smooth_options(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument(
+        "--smooth",
+        default=default,
+        choices=("none", "ema", "flow"),
+        help=f"temporal smoothing against flicker (default: {default})",
+    )
+    p.add_argument("--smooth-strength", type=float, help="0..1, how much of the previous output is kept")
+
+
+def _stylizer(args: argparse.Namespace):
+    from .engine import Stylizer, parse_size
+
+    st = Stylizer(
+        args.style, device=args.device, size=parse_size(args.size), scale=args.scale, threads=args.threads
+    )
+    if args.device == "auto" and not getattr(args, "json", False):
+        _say(f"style '{st.name}' {st.report.summary()}")
+    return st
+
+
+def _frame_process(stylizer, smoother) -> Callable[[Frame], np.ndarray]:
+    def process(frame: Frame) -> np.ndarray:
+        out = stylizer(frame.image)
+        return smoother.update(frame.image, out) if smoother is not None else out
+
+    return process
+
+
+def _summary(command: str, stats, stylizer, output: str | None, **extra) -> dict:
+    d = {
+        "command": command,
+        "style": stylizer.name,
+        "device": stylizer.device,
+        "output": output,
+        **stats.as_dict(),
+    }
+    d.update(extra)
+    return d
+
+
+# --------------------------------------------------------------------------- image
+
+
+def cmd_image(args: argparse.Namespace) -> int:
+    from .pipeline import Pipeline
+    from .sinks import ImageSink
+    from .sources import ImageSource
+
+    source = ImageSource(args.inputs)
+    single = len(source.files) == 1 and not Path(args.output).is_dir() and Path(args.output).suffix != ""
+    sink = ImageSink(args.output, single=single, inputs=source.files, suffix=args.format)
+    st = _stylizer(args)
+    progress = Progress("stylizing", len(source.files))
+    stats = Pipeline(source, _frame_process(st, None), [sink], progress=progress).run()
+    progress.finish()
+    summary = _summary("image", stats, st, str(args.output), files=[str(p) for p in sink.written])
+    if args.json:
+        _emit_json(summary)
+    else:
+        _say(f"wrote {len(sink.written)} image(s) to {args.output} ({stats.seconds:.2f} s)")
+    return 0
+
+
+# --------------------------------------------------------------------------- video
+
+
+def _default_video_output(inp: Path, style: str | None) -> Path:
+    return inp.with_name(f"{inp.stem}.{style or 'stylized'}.mp4")
+
+
+def cmd_video(args: argparse.Namespace) -> int:
+    from .media import VideoFileSink, VideoFileSource, probe
+    from .sinks import NullSink, check_output_dir, same_file
+
+    inp = Path(args.input)
+    meta = probe(inp)  # raises InputError for a missing / non-video / empty file
+    st = _stylizer(args)
+    output = Path(args.output) if args.output else _default_video_output(inp, st.name)
+    if str(output) == "-":  # null sink (benchmarks)
+        sink = NullSink()
+    else:
+        if same_file(output, inp):
+            raise StylecamError(
+                f"output {output} would overwrite the input", "choose another -o", exit_code=2
+            )
+        check_output_dir(output)
+        sink = VideoFileSink(output, audio_from=None if args.no_audio else str(inp), crf=args.crf)
+    from .smoothing import make_smoother
+
+    smoother = make_smoother(args.smooth, args.smooth_strength)
+    source = VideoFileSource(inp)
+    progress = Progress(f"{inp.name} → {output.name}", meta.frame_count)
+    stats = None
+    from .pipeline import Pipeline
+
+    pipe = Pipeline(
+        source, _frame_process(st, smoother), [sink], progress=progress, max_frames=args.max_frames
+    )
+    try:
+        stats = pipe.run()
+    except KeyboardInterrupt:
+        progress.finish()
+        _say(f"interrupted: kept the {pipe.stats.frames_out} frames done in {output}")
+        return 130
+    except StylecamError as exc:
+        progress.finish()
+        if pipe.stats.frames_out and str(output) != "-":
+            exc.hint = (
+                exc.hint + "; " if exc.hint else ""
+            ) + f"the {pipe.stats.frames_out} frames done are in {output}"
+        raise
+    progress.finish()
+    summary = _summary(
+        "video",
+        stats,
+        st,
+        str(output),
+        input=str(inp),
+        smooth=args.smooth,
+        audio=meta.has_audio and not args.no_audio,
+    )
+    if args.json:
+        _emit_json(summary)
+    else:
+        _say(f"wrote {stats.frames_out} frames to {output} in {stats.seconds:.1f} s ({stats.fps:.1f} fps)")
+    return 0
+
+
+# --------------------------------------------------------------------------- live
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    from .live import run_live
+
+    return run_live(args)
+
+
+# --------------------------------------------------------------------------- styles / info
+
+
+def cmd_styles(args: argparse.Namespace) -> int:
+    from .models import list_models, search_dirs
+
+    models = list_models()
+    if args.json:
+        _emit_json(
+            [
+                {
+                    "name": m.name,
+                    "title": m.title,
+                    "artist": m.artist,
+                    "arch": m.arch,
+                    "size_bytes": m.size_bytes,
+                    "origin": m.origin,
+                    "path": str(m.path),
+                }
+                for m in models
+            ]
+        )
+        return 0
+    if not models:
+        dirs = ", ".join(str(d) for d, _ in search_dirs())
+        _say(f"no styles found (searched {dirs})")
+        return 1
+    width = max(len(m.name) for m in models)
+    for m in models:
+        desc = m.describe() or "-"
+        print(f"{m.name:<{width}}  {m.arch or '?':<7} {m.size_bytes / 1e6:5.2f} MB  {m.origin:<7}  {desc}")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    import cv2
+    import onnxruntime as ort
+
+    from .engine import create_session, missing_cuda_libraries, missing_tensorrt_libraries
+    from .models import default_model, search_dirs
+
+    info: dict = {
+        "stylecam": __version__,
+        "python": sys.version.split()[0],
+        "platform": sys.platform,
+        "numpy": np.__version__,
+        "opencv": cv2.__version__,
+        "onnxruntime": ort.__version__,
+        "cpu_count": os.cpu_count(),
+    }
+    try:
+        import av
+
+        info["pyav"] = av.__version__
+    except ImportError:
+        info["pyav"] = None
+    info["providers_available"] = ort.get_available_providers()
+    working: dict[str, str] = {}
+    try:
+        model = default_model()
+        for dev in ("tensorrt", "cuda", "cpu"):
+            try:
+                _, report = create_session(model.path, dev)
+                working[dev] = "works"
+            except StylecamError as exc:
+                working[dev] = exc.message
+    except StylecamError as exc:
+        working["note"] = exc.message
+    info["devices"] = working
+    info["cuda_missing"] = missing_cuda_libraries()
+    info["tensorrt_missing"] = missing_tensorrt_libraries()
+    try:
+        from .camera import list_cameras
+
+        info["cameras"] = list_cameras()
+    except ImportError:
+        info["cameras"] = []
+    from .window import has_display
+
+    info["display"] = has_display()
+    info["model_dirs"] = [str(d) for d, _ in search_dirs()]
+    if args.json:
+        _emit_json(info)
+        return 0
+    for k, v in info.items():
+        if isinstance(v, dict):
+            print(f"{k}:")
+            for kk, vv in v.items():
+                print(f"  {kk:<9} {vv}")
+        elif isinstance(v, list):
+            print(f"{k}: {', '.join(map(str, v)) if v else '-'}")
+        else:
+            print(f"{k}: {v}")
+    return 0
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import make_demo_clip, play
+
+    output = Path(args.output)
+    from .sinks import check_output_dir
+
+    check_output_dir(output)
+    clip = make_demo_clip(Path(args.workdir) if args.workdir else None)
+    ns = argparse.Namespace(**vars(args))
+    ns.input = str(clip)
+    ns.output = str(output)
+    ns.no_audio = False
+    ns.max_frames = None
+    ns.crf = 20
+    code = cmd_video(ns)
+    if code == 0 and not args.no_show:
+        play(output)
+    return code
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Turn live video into moving paintings: webcam, video files, images, virtual camera.",
+    )
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="stylize a built-in clip (no camera needed) into stylecam-demo.mp4")
+    d.add_argument("-o", "--output", default="stylecam-demo.mp4")
+    d.add_argument("--no-show", action="store_true", help="do not play the result in a window")
+    d.add_argument("--workdir", help=argparse.SUPPRESS)
+    _add_model_options(d)
+    _add_smooth_options(d, "flow")
+    d.set_defaults(func=cmd_demo)
+
+    im = sub.add_parser("image", help="stylize image files or folders")
+    im.add_argument("inputs", nargs="+", metavar="IN", help="image files and/or folders of images")
+    im.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+    im.add_argument("--format", default=".png", choices=(".png", ".jpg"), help="file type for folder output")
+    _add_model_options(im)
+    im.set_defaults(func=cmd_image)
+
+    v = sub.add_parser("video", help="stylize a video file, keeping its sound")
+    v.add_argument("input", metavar="IN")
+    v.add_argument(
+        "-o", "--output", help="output video (default: IN.STYLE.mp4 beside the input; '-' discards)"
+    )
+    v.add_argument("--no-audio", action="store_true", help="drop the sound")
+    v.add_argument("--crf", type=int, default=18, help="H.264 quality, lower is better (default 18)")
+    v.add_argument("--max-frames", type=int, help="stop after this many frames")
+    _add_model_options(v)
+    _add_smooth_options(v, "flow")
+    v.set_defaults(func=cmd_video)
+
+    lv = sub.add_parser("live", help="live preview from a camera (or a video file), with hotkeys")
+    lv.add_argument(
+        "source", nargs="?", default="0", help="camera index (default 0), device path or video file"
+    )
+    lv.add_argument("--record", metavar="FILE", help="also record the stylized stream to an mp4")
+    lv.add_argument("--loop", action="store_true", help="loop a video-file source")
+    lv.add_argument("--camera-size", help="capture size, e.g. 1280x720")
+    lv.add_argument("--camera-fps", type=float, help="capture frame rate, e.g. 30")
+    lv.add_argument(
+        "--virtual-cam", action="store_true", help="send the output to a virtual camera (OBS, Zoom, Teams)"
+    )
+    lv.add_argument(
+        "--no-window", action="store_true", help="no preview window (with --virtual-cam or --record)"
+    )
+    lv.add_argument("--fullscreen", action="store_true")
+    lv.add_argument("--mirror", action="store_true", help="mirror the picture (selfie view)")
+    lv.add_argument(
+        "--crossfade", type=float, default=0.5, help="seconds to fade between styles (default 0.5)"
+    )
+    lv.add_argument("--strength", type=float, default=1.0, help="0..1 blend of stylized over original")
+    lv.add_argument("--snapshots", default="snapshots", help="folder for snapshots (key s)")
+    lv.add_argument("--max-frames", type=int, help=argparse.SUPPRESS)
+    _add_model_options(lv)
+    _add_smooth_options(lv, "flow")
+    lv.set_defaults(func=cmd_live)
+
+    s = sub.add_parser("styles", help="list the installed styles")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_styles)
+
+    i = sub.add_parser("info", help="versions, devices, cameras")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_info)
+
+    b = sub.add_parser(
+        "bench", help="benchmark the styles on this machine (see scripts/bench.py)", add_help=False
+    )
+    b.set_defaults(func=None)
+    sub.add_parser(
+        "train", help="train a new style from a painting (needs the 'train' extra)", add_help=False
+    )
+    sub.add_parser(
+        "export", help="export a training checkpoint to ONNX (needs the 'train' extra)", add_help=False
+    )
+    return p
+
+
+def _forward(command: str, argv: list[str]) -> int:
+    """``train``, ``export`` and ``bench`` have their own parsers (and may import torch)."""
+    if command in ("train", "export"):
+        try:
+            from .training import cli as training_cli
+        except ImportError as exc:
+            _say(f"error: training needs PyTorch ({exc.name} is missing) — pip install 'stylecam[train]'")
+            return 3
+        fn = training_cli.train_main if command == "train" else training_cli.export_main
+        return int(fn(argv) or 0)
+    from . import bench
+
+    return int(bench.main(argv) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``stylecam`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _quiet_onnxruntime()
+    try:
+        if argv and argv[0] in ("train", "export", "bench"):
+            return _forward(argv[0], argv[1:])
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return 2
+        return int(args.func(args) or 0)
+    except StylecamError as exc:
+        _say(f"error: {exc.one_line()}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: one line, never a traceback (STYLECAM_DEBUG=1 shows it)
+        if os.environ.get("STYLECAM_DEBUG"):
+            raise
+        text = " ".join(str(exc).split())[:300]
+        _say(
+            f"error: {type(exc).__name__}: {text} — this is a bug; rerun with STYLECAM_DEBUG=1 and report it"
+        )
+        return 1
+
+
+def _quiet_onnxruntime() -> None:
+    """ONNX Runtime logs warnings to stderr; keep errors only."""
+    try:
+        import onnxruntime as ort
+
+        ort.set_default_logger_severity(3)
+    except ImportError:
+        pass
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,495 @@
+"""The style engine: one ONNX Runtime session per model, honest about where it runs.
+
+numpy in, numpy out: :class:`Stylizer` takes a ``uint8`` BGR frame of any size
+and returns the stylized frame at the same size. It reads the model's
+metadata (layout, dtype, value range, colour order, size multiple) so any
+style network exported by ``stylecam export`` — or described by the same
+metadata keys — runs without a side table.
+
+Devices (``device=``):
+
+* ``"cpu"`` — ONNX Runtime's CPU provider, threads and graph optimisations set
+  for throughput.
+* ``"cuda"`` — the CUDA provider; if it cannot run (no driver, missing
+  CUDA/cuDNN libraries) a :class:`~stylecam.errors.DeviceError` names what is
+  missing. ONNX Runtime itself would silently fall back to the CPU, so the
+  providers the session really got are read back after creating it.
+* ``"tensorrt"`` — the TensorRT provider (fp16, engine cache in the user cache
+  folder), with CUDA and then CPU for nodes TensorRT does not take.
+* ``"auto"`` — TensorRT, then CUDA, then CPU: the first that really runs.
+
+Example:
+    >>> from stylecam.engine import Stylizer  # doctest: +SKIP
+    >>> stylize = Stylizer("starry-night", device="auto")  # doctest: +SKIP
+    >>> out = stylize(frame)  # uint8 BGR, same shape as frame  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import re
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import DeviceError, InputError, ModelError
+from .models import ModelInfo, find_model
+
+DEVICES = ("auto", "tensorrt", "cuda", "cpu")
+
+_PROVIDER = {
+    "tensorrt": "TensorrtExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+    "cpu": "CPUExecutionProvider",
+}
+_DEVICE_OF = {v: k for k, v in _PROVIDER.items()}
+
+#: Named processing sizes for ``--size``; the width follows the frame's aspect ratio.
+NAMED_HEIGHTS = {"240p": 240, "360p": 360, "480p": 480, "540p": 540, "720p": 720, "1080p": 1080, "1440p": 1440}
+
+#: Frames smaller than this (shorter side) are upscaled for the network and scaled back.
+MIN_SIDE = 32
+
+
+def _ort():
+    import onnxruntime as ort
+
+    return ort
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+def parse_size(text: str | None) -> tuple[int, int] | int | None:
+    """Parse ``--size``: ``'640x360'`` → ``(640, 360)``; ``'720p'`` → ``720`` (a height); ``None`` → ``None``.
+
+    Raises:
+        InputError: the text is neither ``WxH`` nor a named size.
+    """
+    if text is None or text == "":
+        return None
+    t = text.strip().lower()
+    if t in NAMED_HEIGHTS:
+        return NAMED_HEIGHTS[t]
+    m = re.fullmatch(r"(\d+)\s*[x×*]\s*(\d+)", t)
+    if m and int(m.group(1)) > 0 and int(m.group(2)) > 0:
+        return int(m.group(1)), int(m.group(2))
+    m = re.fullmatch(r"(\d+)p?", t)
+    if m and int(m.group(1)) > 0:
+        return int(m.group(1))
+    raise InputError(
+        f"bad --size '{text}'", "use WIDTHxHEIGHT such as 640x360, or a height such as 720p or 480"
+    )
+
+
+def processing_size(
+    width: int, height: int, size: tuple[int, int] | int | None = None, scale: float | None = None
+) -> tuple[int, int]:
+    """The (width, height) at which the network runs for a frame of ``width`` x ``height``.
+
+    ``size`` is ``(w, h)`` or a height (the width then keeps the aspect ratio);
+    ``scale`` multiplies the frame size. Frames whose shorter side is below
+    :data:`MIN_SIDE` are enlarged so the network has something to work on.
+    """
+    if size is not None and scale is not None:
+        raise InputError("--size and --scale both given", "use one of them")
+    if isinstance(size, tuple):
+        w, h = size
+    elif isinstance(size, int):
+        h = size
+        w = round(width * size / height)
+    elif scale is not None:
+        if not 0 < scale <= 8:
+            raise InputError(f"bad --scale {scale}", "use a factor between 0 and 8, such as 0.5")
+        w, h = round(width * scale), round(height * scale)
+    else:
+        w, h = width, height
+    w, h = max(1, int(w)), max(1, int(h))
+    short = min(w, h)
+    if short < MIN_SIDE:
+        f = MIN_SIDE / short
+        w, h = round(w * f), round(h * f)
+    return w, h
+
+
+# --------------------------------------------------------------------------- providers
+
+
+_CUDA_LIBS = {
+    "libcuda.so.1": "the NVIDIA driver (libcuda.so.1)",
+    "libcudart.so.13": "the CUDA 13 runtime (libcudart.so.13)",
+    "libcublas.so.13": "cuBLAS for CUDA 13 (libcublas.so.13)",
+    "libcudnn.so.9": "cuDNN 9 (libcudnn.so.9)",
+}
+_CUDA_DLLS = {
+    "nvcuda.dll": "the NVIDIA driver (nvcuda.dll)",
+    "cudart64_13.dll": "the CUDA 13 runtime (cudart64_13.dll)",
+    "cublas64_13.dll": "cuBLAS for CUDA 13 (cublas64_13.dll)",
+    "cudnn64_9.dll": "cuDNN 9 (cudnn64_9.dll)",
+}
+
+_preload_lock = threading.Lock()
+_preloaded = False
+
+
+def _preload_cuda_libraries() -> None:
+    """Let ONNX Runtime find CUDA/cuDNN installed as pip packages (nvidia-*-cu13), once per process."""
+    global _preloaded
+    with _preload_lock:
+        if _preloaded:
+            return
+        _preloaded = True
+        ort = _ort()
+        if hasattr(ort, "preload_dlls"):
+            # best effort: the session created afterwards reports what really runs
+            with (
+                open(os.devnull, "w") as devnull,
+                contextlib.redirect_stdout(devnull),
+                contextlib.suppress(Exception),
+            ):
+                ort.preload_dlls()
+
+
+def missing_cuda_libraries() -> list[str]:
+    """Names of the CUDA pieces this process cannot load (empty when CUDA should work)."""
+    libs = _CUDA_DLLS if sys.platform.startswith("win") else _CUDA_LIBS
+    missing = []
+    for lib, what in libs.items():
+        try:
+            ctypes.CDLL(lib)
+        except OSError:
+            missing.append(what)
+    return missing
+
+
+def missing_tensorrt_libraries() -> list[str]:
+    lib = "nvinfer_10.dll" if sys.platform.startswith("win") else "libnvinfer.so.10"
+    try:
+        ctypes.CDLL(lib)
+    except OSError:
+        return [f"TensorRT 10 ({lib})"]
+    return []
+
+
+def trt_cache_dir() -> Path:
+    if sys.platform.startswith("win"):
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "stylecam" / "tensorrt"
+
+
+def _provider_list(device: str) -> list:
+    """ONNX Runtime provider list (with options) for one concrete device."""
+    cpu = "CPUExecutionProvider"
+    cuda = (
+        "CUDAExecutionProvider",
+        {"cudnn_conv_algo_search": "EXHAUSTIVE", "do_copy_in_default_stream": "1"},
+    )
+    if device == "cpu":
+        return [cpu]
+    if device == "cuda":
+        return [cuda, cpu]
+    if device == "tensorrt":
+        cache = trt_cache_dir()
+        with contextlib.suppress(OSError):
+            cache.mkdir(parents=True, exist_ok=True)
+        trt = (
+            "TensorrtExecutionProvider",
+            {
+                "trt_fp16_enable": "1",
+                "trt_engine_cache_enable": "1",
+                "trt_engine_cache_path": str(cache),
+                "trt_timing_cache_enable": "1",
+                "trt_timing_cache_path": str(cache),
+            },
+        )
+        return [trt, cuda, cpu]
+    raise ValueError(device)
+
+
+def _why_not(device: str, available: list[str]) -> str:
+    """Why ``device`` cannot run here, in a few words."""
+    ort = _ort()
+    if _PROVIDER[device] not in available:
+        pkg = getattr(ort, "__name__", "onnxruntime")
+        return f"this onnxruntime build ({pkg} {ort.__version__}) has no {_PROVIDER[device]}"
+    missing = missing_cuda_libraries()
+    if device == "tensorrt":
+        missing += missing_tensorrt_libraries()
+    if missing:
+        return "missing " + ", ".join(missing)
+    return "ONNX Runtime could not start it (see its log above)"
+
+
+def _how_to_fix(device: str) -> str:
+    if device == "tensorrt":
+        return (
+            "install TensorRT 10 (pip install tensorrt-cu13) with the NVIDIA driver, CUDA 13 and cuDNN 9, "
+            "or use --device cuda or --device cpu"
+        )
+    return (
+        "install the NVIDIA driver, CUDA 13 and cuDNN 9 (pip install nvidia-cudnn-cu13 nvidia-cublas-cu13 "
+        "nvidia-cuda-runtime-cu13) and onnxruntime-gpu, or use --device cpu"
+    )
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+@dataclass
+class SessionReport:
+    """What was asked for, what runs, and why the others did not."""
+
+    requested: str
+    device: str
+    providers: list[str]
+    tried: list[tuple[str, str]]  # (device, reason it was not used)
+
+    def summary(self) -> str:
+        text = f"running on {self.device.upper()}"
+        if self.tried:
+            text += " (" + "; ".join(f"{d}: {why}" for d, why in self.tried) + ")"
+        return text
+
+
+def create_session(model_path: str | Path, device: str = "auto", threads: int | None = None):
+    """Create an ONNX Runtime session on the best available device.
+
+    Returns:
+        ``(session, SessionReport)``.
+
+    Raises:
+        DeviceError: an explicitly requested device cannot run; the message
+            lists what was missing and how to fix it.
+        ModelError: the file is not a valid ONNX model.
+    """
+    if device not in DEVICES:
+        raise InputError(f"unknown device '{device}'", f"use one of: {', '.join(DEVICES)}")
+    ort = _ort()
+    available = ort.get_available_providers()
+    wanted = ["tensorrt", "cuda", "cpu"] if device == "auto" else [device]
+    if any(d != "cpu" for d in wanted):
+        _preload_cuda_libraries()
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.intra_op_num_threads = threads or _default_threads()
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1")
+    options.log_severity_level = 3
+
+    tried: list[tuple[str, str]] = []
+    for dev in wanted:
+        if dev != "cpu":
+            if _PROVIDER[dev] not in available:
+                tried.append((dev, _why_not(dev, available)))
+                continue
+            missing = missing_cuda_libraries() + (missing_tensorrt_libraries() if dev == "tensorrt" else [])
+            if missing:
+                # ONNX Runtime would log an ERROR and quietly run on the CPU: do not even try.
+                tried.append((dev, "missing " + ", ".join(missing)))
+                continue
+        try:
+            session = ort.InferenceSession(str(model_path), options, providers=_provider_list(dev))
+        except Exception as exc:
+            if dev == "cpu" or _looks_like_model_error(exc):
+                raise ModelError(
+                    f"cannot load {model_path}: {_first_line(exc)}",
+                    "the file is not a valid ONNX model; re-export it or pick another style",
+                ) from None
+            tried.append((dev, _first_line(exc)))
+            continue
+        got = session.get_providers()
+        if got and got[0] == _PROVIDER[dev]:
+            return session, SessionReport(device, dev, got, tried)
+        tried.append((dev, f"ONNX Runtime fell back to {got[0] if got else 'nothing'}"))
+
+    if device != "auto":
+        reasons = "; ".join(f"{d}: {why}" for d, why in tried)
+        raise DeviceError(f"--device {device} is not available ({reasons})", _how_to_fix(device))
+    raise DeviceError("no ONNX Runtime device could run the model", "reinstall onnxruntime")
+
+
+def _looks_like_model_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return any(k in text for k in ("INVALID_PROTOBUF", "INVALID_GRAPH", "Load model", "NO_SUCHFILE"))
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+    line = lines[0] if lines else type(exc).__name__
+    return line[:240]
+
+
+def _default_threads() -> int:
+    env = os.environ.get("STYLECAM_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------- stylizer
+
+
+class Stylizer:
+    """Stylize ``uint8`` BGR frames with one style network.
+
+    Args:
+        model: a style name, a path to an ``.onnx`` file, or a :class:`ModelInfo`.
+        device: ``"auto"``, ``"tensorrt"``, ``"cuda"`` or ``"cpu"``.
+        size: processing size, ``(w, h)`` or a height (``720``); ``None`` for the frame's own size.
+        scale: processing size as a factor of the frame size (instead of ``size``).
+        threads: CPU threads for ONNX Runtime (default: all cores).
+
+    The network runs at the processing size (padded to the model's size
+    multiple, then cropped back) and the result is resized to the frame size.
+
+    Raises:
+        ModelError: unknown style, or a file that is not a usable style network.
+        DeviceError: an explicit ``device`` that cannot run here.
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike | ModelInfo | None = None,
+        device: str = "auto",
+        size: tuple[int, int] | int | None = None,
+        scale: float | None = None,
+        threads: int | None = None,
+    ) -> None:
+        self.info = model if isinstance(model, ModelInfo) else find_model(model)
+        self.size = size
+        self.scale = scale
+        if size is not None and scale is not None:
+            raise InputError("--size and --scale both given", "use one of them")
+        self.session, self.report = create_session(self.info.path, device, threads)
+        self.device = self.report.device
+        self._check_signature()
+        self._multiple = self.info.size_multiple
+        self._nhwc = self.info.get("input_layout").upper() == "NHWC"
+        self._out_nhwc = self.info.get("output_layout").upper() == "NHWC"
+        self._bgr = self.info.get("color_order").upper() == "BGR"
+        self._in_scale = 1.0 if self.info.get("input_range") == "0-255" else 1 / 255.0
+        self._out_scale = 1.0 if self.info.get("output_range") == "0-255" else 255.0
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def _check_signature(self) -> None:
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        if len(inputs) != 1 or len(outputs) < 1:
+            raise ModelError(
+                f"{self.info.path.name} has {len(inputs)} inputs and {len(outputs)} outputs; "
+                "a style network has one image input and one image output",
+                "use a model exported by 'stylecam export'",
+            )
+        inp = inputs[0]
+        self._input_name = inp.name
+        self._output_name = outputs[0].name
+        shape = inp.shape
+        layout = self.info.get("input_layout").upper()
+        channel_axis = 3 if layout == "NHWC" else 1
+        if len(shape) != 4 or (isinstance(shape[channel_axis], int) and shape[channel_axis] != 3):
+            raise ModelError(
+                f"{self.info.path.name} takes input of shape {shape}; expected a {layout} image with 3 channels",
+                "use a model exported by 'stylecam export' or fix its input_layout metadata",
+            )
+        dtype = {"tensor(uint8)": np.uint8, "tensor(float)": np.float32, "tensor(float16)": np.float16}
+        if inp.type not in dtype:
+            raise ModelError(
+                f"{self.info.path.name} takes input of type {inp.type}", "expected uint8, float or float16"
+            )
+        self._in_dtype = dtype[inp.type]
+        self._fixed_hw = tuple(d if isinstance(d, int) and d > 0 else None for d in (
+            (shape[1], shape[2]) if layout == "NHWC" else (shape[2], shape[3])
+        ))
+
+    def processing_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size the network runs at for a ``width`` x ``height`` frame."""
+        if all(self._fixed_hw):
+            h, w = self._fixed_hw
+            return int(w), int(h)
+        return processing_size(width, height, self.size, self.scale)
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        """Stylize one ``uint8`` BGR ``(H, W, 3)`` frame; returns the same shape."""
+        if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
+            raise TypeError(f"frame must be a uint8 numpy array, got {getattr(frame, 'dtype', type(frame))}")
+        if frame.ndim == 2:
+            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+        elif frame.ndim == 3 and frame.shape[2] == 4:
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] == 0 or frame.shape[1] == 0:
+            raise ValueError(f"frame must be (H, W, 3), got {frame.shape}")
+        h, w = frame.shape[:2]
+        pw, ph = self.processing_size(w, h)
+        x = frame if (pw, ph) == (w, h) else cv2.resize(
+            frame, (pw, ph), interpolation=cv2.INTER_AREA if pw * ph < w * h else cv2.INTER_LINEAR
+        )
+        m = self._multiple
+        pad_h, pad_w = (-ph) % m, (-pw) % m
+        if pad_h or pad_w:
+            x = cv2.copyMakeBorder(x, 0, pad_h, 0, pad_w, cv2.BORDER_REFLECT_101 if min(ph, pw) > m
+                                   else cv2.BORDER_REPLICATE)
+        y = self.run_padded(x)
+        if pad_h or pad_w:
+            y = y[:ph, :pw]
+        if (pw, ph) != (w, h):
+            y = cv2.resize(y, (w, h), interpolation=cv2.INTER_CUBIC if pw * ph < w * h else cv2.INTER_AREA)
+        return np.ascontiguousarray(y)
+
+    def run_padded(self, x: np.ndarray) -> np.ndarray:
+        """Run the network on a BGR ``uint8`` image whose sides are multiples of the size multiple."""
+        if self._in_dtype == np.uint8 and self._nhwc and self._bgr:
+            blob = x[None]
+        else:
+            img = x if self._bgr else cv2.cvtColor(x, cv2.COLOR_BGR2RGB)
+            blob = img.astype(np.float32)
+            if self._in_scale != 1.0:
+                blob *= self._in_scale
+            blob = blob[None] if self._nhwc else blob.transpose(2, 0, 1)[None]
+            blob = np.ascontiguousarray(blob, dtype=self._in_dtype)
+        try:
+            out = self.session.run([self._output_name], {self._input_name: blob})[0]
+        except Exception as exc:  # onnxruntime's own exception types
+            raise ModelError(
+                f"{self.info.path.name} failed on a {x.shape[1]}x{x.shape[0]} frame: {_first_line(exc)}",
+                "the model does not fit the style-network contract; re-export it with 'stylecam export'",
+            ) from None
+        y = self._to_image(out)
+        if y.shape[:2] != x.shape[:2]:
+            raise ModelError(
+                f"{self.info.path.name} returned a {y.shape[1]}x{y.shape[0]} image for a "
+                f"{x.shape[1]}x{x.shape[0]} input",
+                f"style networks must keep the size; check its size_multiple metadata ({self._multiple})",
+            )
+        return y
+
+    def _to_image(self, out: np.ndarray) -> np.ndarray:
+        y = out[0]
+        if not self._out_nhwc:
+            y = y.transpose(1, 2, 0)
+        if y.dtype != np.uint8:
+            y = y.astype(np.float32)
+            if self._out_scale != 1.0:
+                y *= self._out_scale
+            y = np.clip(y + 0.5, 0, 255).astype(np.uint8)
+        if y.ndim != 3 or y.shape[2] != 3:
+            raise ModelError(
+                f"{self.info.path.name} returned shape {out.shape}; expected one 3-channel image",
+                "check the model's output_layout metadata",
+            )
+        if not self._bgr:
+            y = cv2.cvtColor(y, cv2.COLOR_RGB2BGR)
+        return y

@@ -1,0 +1,248 @@
+"""Style-network registry: find ``*.onnx`` models by name or path and read their metadata.
+
+A stylecam model is self-describing: everything the runtime needs to run it is
+stored in the ONNX file's ``metadata_props`` (see :data:`METADATA_KEYS`), so no
+side table is needed. Reading the metadata uses ONNX Runtime only (no torch,
+no ``onnx`` package).
+
+Search order for a name (``--style starry-night``):
+
+1. an existing path (``--style ./my.onnx``);
+2. each folder in ``STYLECAM_MODELS`` (``os.pathsep``-separated);
+3. the user data folder (``~/.local/share/stylecam/models`` on Linux,
+   ``%APPDATA%\\stylecam\\models`` on Windows,
+   ``~/Library/Application Support/stylecam/models`` on macOS);
+4. the models shipped with stylecam.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ModelError
+
+#: Metadata keys written by ``stylecam export`` and read here. All values are strings.
+METADATA_KEYS: dict[str, str] = {
+    "stylecam.format": "metadata format version ('1')",
+    "name": "short style name used on the command line, e.g. 'starry-night'",
+    "title": "title of the painting the style was trained from",
+    "artist": "the painter",
+    "year": "year of the painting",
+    "arch": "network architecture ('fast' or 'quality')",
+    "input_layout": "'NHWC' or 'NCHW'",
+    "input_dtype": "'uint8', 'float32' or 'float16'",
+    "input_range": "'0-255' or '0-1'",
+    "output_layout": "'NHWC' or 'NCHW'",
+    "output_range": "'0-255' or '0-1'",
+    "color_order": "'BGR' or 'RGB' (input and output)",
+    "size_multiple": "height and width must be a multiple of this (the runtime pads)",
+    "recommended_size": "processing size the style was tuned for, 'WxH' (e.g. '640x360')",
+    "license": "licence of the weights, and the status of the painting",
+    "training": "JSON object with the training settings",
+}
+
+#: Default values for models whose metadata omits a key.
+DEFAULTS: dict[str, str] = {
+    "input_layout": "NCHW",
+    "input_dtype": "float32",
+    "input_range": "0-255",
+    "output_layout": "NCHW",
+    "output_range": "0-255",
+    "color_order": "RGB",
+    "size_multiple": "4",
+}
+
+DEFAULT_STYLE = "starry-night"
+
+
+@dataclass
+class ModelInfo:
+    """A style network on disk and what its metadata says about it."""
+
+    path: Path
+    name: str
+    origin: str  # 'shipped', 'user', 'env', 'path'
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def get(self, key: str) -> str:
+        return self.meta.get(key) or DEFAULTS.get(key, "")
+
+    @property
+    def title(self) -> str:
+        return self.meta.get("title", "")
+
+    @property
+    def artist(self) -> str:
+        return self.meta.get("artist", "")
+
+    @property
+    def arch(self) -> str:
+        return self.meta.get("arch", "")
+
+    @property
+    def size_multiple(self) -> int:
+        try:
+            return max(1, int(self.get("size_multiple")))
+        except ValueError:
+            return 4
+
+    @property
+    def recommended_size(self) -> tuple[int, int] | None:
+        value = self.meta.get("recommended_size", "")
+        try:
+            w, h = value.lower().split("x")
+            return int(w), int(h)
+        except ValueError:
+            return None
+
+    @property
+    def training(self) -> dict:
+        try:
+            return json.loads(self.meta.get("training", "{}"))
+        except json.JSONDecodeError:
+            return {}
+
+    @property
+    def size_bytes(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+    def describe(self) -> str:
+        parts = [self.title, self.artist]
+        return ", ".join(p for p in parts if p)
+
+
+def shipped_models_dir() -> Path:
+    """The folder holding the models that ship with stylecam."""
+    here = Path(__file__).resolve().parent
+    repo = here.parent / "models"  # a source checkout or an editable install
+    if repo.is_dir():
+        return repo
+    return here / "_models"  # a wheel install: models are packaged inside
+
+
+def user_models_dir() -> Path:
+    """The per-user folder where ``stylecam train`` puts new models."""
+    if sys.platform.startswith("win"):
+        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    return base / "stylecam" / "models"
+
+
+def search_dirs() -> list[tuple[Path, str]]:
+    """Folders searched for models, highest priority first, with their origin label."""
+    dirs: list[tuple[Path, str]] = []
+    env = os.environ.get("STYLECAM_MODELS", "")
+    for part in env.split(os.pathsep):
+        if part.strip():
+            dirs.append((Path(part).expanduser(), "env"))
+    dirs.append((user_models_dir(), "user"))
+    dirs.append((shipped_models_dir(), "shipped"))
+    return dirs
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, str]:
+    """Read an ONNX file's ``metadata_props`` with ONNX Runtime.
+
+    Raises:
+        ModelError: the file is missing or not a valid ONNX model.
+    """
+    path = Path(path)
+    return dict(_read_metadata_cached(str(path.resolve()), path.stat().st_mtime_ns if path.exists() else 0))
+
+
+@lru_cache(maxsize=256)
+def _read_metadata_cached(path: str, _mtime: int) -> tuple[tuple[str, str], ...]:
+    import onnxruntime as ort
+
+    if not Path(path).is_file():
+        raise ModelError(f"model file not found: {path}", "check the path, or run 'stylecam styles'")
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    try:
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelError(
+            f"{path} is not a valid ONNX model ({_first_line(exc)})",
+            "re-export it with 'stylecam export' or pick another style",
+        ) from None
+    meta = session.get_modelmeta().custom_metadata_map
+    return tuple(sorted(meta.items()))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    return line[:200]
+
+
+def _info_for(path: Path, origin: str) -> ModelInfo:
+    meta = read_metadata(path)
+    name = meta.get("name") or path.stem
+    return ModelInfo(path=path, name=name, origin=origin, meta=meta)
+
+
+def list_models() -> list[ModelInfo]:
+    """All models found in the search folders; a name found twice is listed once (highest priority)."""
+    seen: dict[str, ModelInfo] = {}
+    for folder, origin in search_dirs():
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.onnx")):
+            try:
+                info = _info_for(path, origin)
+            except ModelError:
+                continue  # a broken file in a search folder must not hide the others
+            seen.setdefault(info.name, info)
+    return sorted(seen.values(), key=lambda m: (m.origin != "shipped", m.name))
+
+
+def find_model(style: str | os.PathLike | None) -> ModelInfo:
+    """Find a model by name or path.
+
+    Args:
+        style: a style name (``'starry-night'``), a file stem, or a path to an
+            ``.onnx`` file. ``None`` means the default style.
+
+    Raises:
+        ModelError: no such model; the message lists the known names.
+    """
+    if style is None:
+        style = DEFAULT_STYLE
+    text = str(style)
+    path = Path(text).expanduser()
+    looks_like_path = text.endswith(".onnx") or os.sep in text or "/" in text
+    if path.is_file():
+        return _info_for(path, "path")
+    if looks_like_path:
+        raise ModelError(f"model file not found: {text}", "check the path, or run 'stylecam styles'")
+    models = list_models()
+    for info in models:
+        if info.name == text or info.path.stem == text:
+            return info
+    known = ", ".join(m.name for m in models) or "none installed"
+    raise ModelError(f"unknown style '{text}'", f"known styles: {known}")
+
+
+def default_model() -> ModelInfo:
+    """The default style, or the first model found when it is not installed."""
+    try:
+        return find_model(DEFAULT_STYLE)
+    except ModelError:
+        models = list_models()
+        if not models:
+            raise ModelError(
+                "no style models found", f"put .onnx files in {user_models_dir()} or set STYLECAM_MODELS"
+            ) from None
+        return models[0]

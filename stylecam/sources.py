@@ -1,0 +1,110 @@
+"""Still-image sources: one or more image files, or a folder of them.
+
+Video files are in :mod:`stylecam.media`, cameras in :mod:`stylecam.camera`;
+:func:`open_source` picks the right one for a command-line argument.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import InputError
+from .frames import Frame, StreamInfo
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".jp2", ".exr"}
+VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".gif"}
+
+
+def read_image(path: str | Path) -> np.ndarray:
+    """Read an image file as ``uint8`` BGR (alpha dropped, 16-bit scaled, grey expanded).
+
+    Raises:
+        InputError: missing, unreadable or not an image.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"file not found: {path}", "check the path")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder", "give image files, or the folder to 'stylecam image DIR -o OUTDIR'")
+    data = np.fromfile(str(path), dtype=np.uint8)  # works with non-ASCII paths on Windows too
+    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    if img is None:
+        raise InputError(f"{path} is not an image OpenCV can read", "use a JPEG, PNG, BMP, WebP or TIFF file")
+    if img.dtype == np.uint16:
+        img = (img / 257).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        img = np.clip(img * (255.0 if img.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+    if img.ndim == 2:
+        img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
+    elif img.shape[2] == 4:
+        img = cv2.cvtColor(img, cv2.COLOR_BGRA2BGR)
+    return np.ascontiguousarray(img)
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files in ``folder`` (not recursive), sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+class ImageSource:
+    """A sequence of still images (files and/or folders), each one frame.
+
+    Frames may differ in size; ``Frame.name`` carries the file stem so an
+    image sink can name its outputs. Images are checked when opened, so a bad
+    file is reported before any work starts.
+    """
+
+    live = False
+
+    def __init__(self, paths: Sequence[str | Path]) -> None:
+        files: list[Path] = []
+        for p in map(Path, paths):
+            if p.is_dir():
+                found = list_images(p)
+                if not found:
+                    raise InputError(f"no images in folder {p}", f"put {', '.join(sorted(IMAGE_SUFFIXES)[:5])} files there")
+                files += found
+            elif not p.exists():
+                raise InputError(f"file not found: {p}", "check the path")
+            else:
+                files.append(p)
+        if not files:
+            raise InputError("no input images given", "name one or more image files or a folder")
+        self.files = files
+        self._next = 0
+
+    def open(self) -> StreamInfo:
+        first = read_image(self.files[0])
+        self._first = first
+        h, w = first.shape[:2]
+        return StreamInfo(width=w, height=h, fps=0.0, frame_count=len(self.files), source=str(self.files[0]))
+
+    def read(self) -> Frame | None:
+        if self._next >= len(self.files):
+            return None
+        i = self._next
+        self._next += 1
+        img = self._first if i == 0 else read_image(self.files[i])
+        return Frame(index=i, image=img, time=time.perf_counter(), name=self.files[i].stem,
+                     extra={"path": str(self.files[i])})
+
+    def close(self) -> None:
+        self._first = None
+
+
+def classify_input(path: str) -> str:
+    """``'camera'``, ``'video'``, ``'image'`` or ``'folder'`` for a command-line source argument."""
+    if path.isdigit() or path.startswith("/dev/video"):
+        return "camera"
+    p = Path(path)
+    if p.is_dir():
+        return "folder"
+    suffix = p.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return "image"
+    return "video"

@@ -1,0 +1,123 @@
+"""Content photos and the style painting, as float RGB ``[0, 1]`` tensors."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from ..errors import InputError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def read_rgb(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as uint8 RGB ``(H, W, 3)``.
+
+    Raises:
+        InputError: the file is missing or not an image.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"image not found: {path}", "check the path")
+    data = np.fromfile(str(path), dtype=np.uint8)
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if img is None:
+        raise InputError(f"cannot decode image {path}", "use a JPEG or PNG file")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def to_tensor(img: np.ndarray) -> torch.Tensor:
+    """uint8 RGB ``(H, W, 3)`` -> float ``(1, 3, H, W)`` in ``[0, 1]``."""
+    return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).unsqueeze(0).float() / 255.0
+
+
+def to_image(t: torch.Tensor) -> np.ndarray:
+    """float ``(3, H, W)`` or ``(1, 3, H, W)`` in ``[0, 1]`` -> uint8 RGB ``(H, W, 3)``."""
+    if t.dim() == 4:
+        t = t[0]
+    return (t.detach().float().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+
+
+def load_style(path: str | os.PathLike, size: int) -> torch.Tensor:
+    """The painting resized so that its longer side is ``size`` pixels, as ``(1, 3, H, W)``."""
+    img = read_rgb(path)
+    h, w = img.shape[:2]
+    scale = size / max(h, w)
+    img = cv2.resize(img, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    return to_tensor(img)
+
+
+def list_images(folder: str | os.PathLike, exclude: list[str] | tuple[str, ...] = ()) -> list[Path]:
+    """Image files under ``folder`` (recursive, sorted), minus names matching any ``exclude`` glob.
+
+    Raises:
+        InputError: the folder is missing or holds no images.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"content folder not found: {folder}", "give a folder of photos with --content")
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix.lower() in IMAGE_SUFFIXES and not any(fnmatch.fnmatch(p.name, pat) for pat in exclude)
+    )
+    if not files:
+        raise InputError(f"no images in {folder}", "put JPEG or PNG photos in the --content folder")
+    return files
+
+
+class ContentSampler:
+    """Random square crops of the content photos, held in memory at a modest size.
+
+    Each crop covers a random part (at least ``size`` pixels, up to the whole shorter side) of a photo
+    whose shorter side was resized to ``1.5 * size`` at most, is resized to ``size x size`` and
+    randomly mirrored.
+
+    Args:
+        files: the photos.
+        size: crop size in pixels.
+        rng: the random generator (its state is saved in checkpoints).
+    """
+
+    def __init__(self, files: list[Path], size: int, rng: np.random.Generator) -> None:
+        self.size = size
+        self.rng = rng
+        self.images: list[np.ndarray] = []
+        limit = int(size * 1.5)
+        for path in files:
+            try:
+                img = read_rgb(path)
+            except InputError:
+                continue
+            h, w = img.shape[:2]
+            if min(h, w) > limit:
+                s = limit / min(h, w)
+                img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+            self.images.append(img)
+        if not self.images:
+            raise InputError("none of the content images could be read", "check the --content folder")
+
+    def batch(self, n: int) -> torch.Tensor:
+        """``n`` random crops as a float ``(n, 3, size, size)`` batch in ``[0, 1]``."""
+        crops = []
+        for _ in range(n):
+            img = self.images[self.rng.integers(len(self.images))]
+            h, w = img.shape[:2]
+            short = min(h, w)
+            side = int(self.rng.integers(min(self.size, short), short + 1))
+            y = int(self.rng.integers(0, h - side + 1))
+            x = int(self.rng.integers(0, w - side + 1))
+            crop = img[y : y + side, x : x + side]
+            if side != self.size:
+                interp = cv2.INTER_AREA if side > self.size else cv2.INTER_LINEAR
+                crop = cv2.resize(crop, (self.size, self.size), interpolation=interp)
+            if self.rng.random() < 0.5:
+                crop = crop[:, ::-1]
+            crops.append(np.ascontiguousarray(crop))
+        arr = np.stack(crops)
+        return torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 255.0

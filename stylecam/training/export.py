@@ -1,0 +1,196 @@
+"""Export a trained network to a self-describing ONNX file (the stylecam model contract).
+
+The graph takes ``frame``: uint8 NHWC ``[1, H, W, 3]`` BGR 0-255 with dynamic H and W (multiples of 4;
+the runtime pads), and returns ``stylized``: uint8 NHWC ``[1, H, W, 3]`` BGR. Inside the graph: cast,
+/255, BGR->RGB, NCHW, the network, clamp, x255, round, back to NHWC BGR uint8. The file's
+``metadata_props`` carry the registry keys of :data:`stylecam.models.METADATA_KEYS` and the training
+settings, and the export checks that ONNX Runtime's output matches PyTorch's on random input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import InputError, ModelError, OutputError
+from .nets import build_net
+from .styles import painting_info
+
+OPSET = 17
+SIZE_MULTIPLE = 4
+LICENSE = "weights: MIT (stylecam); painting: public domain"
+
+
+class ExportWrapper(nn.Module):
+    """uint8 NHWC BGR in, uint8 NHWC BGR out, around a float NCHW RGB [0, 1] network."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, frame: torch.Tensor) -> torch.Tensor:
+        x = frame.to(torch.float32) / 255.0
+        x = x.flip(-1).permute(0, 3, 1, 2)  # NHWC BGR -> NCHW RGB
+        y = self.net(x).clamp(0.0, 1.0) * 255.0
+        y = torch.round(y).permute(0, 2, 3, 1).flip(-1)
+        return y.to(torch.uint8)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a training checkpoint.
+
+    Raises:
+        InputError: the file is missing or is not a stylecam checkpoint.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"checkpoint not found: {path}", "give the .ckpt file written by 'stylecam train'")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises many types for a corrupt file
+        raise InputError(f"{path} is not a readable checkpoint ({type(exc).__name__})", "retrain") from None
+    if not isinstance(ckpt, dict) or "model" not in ckpt or "config" not in ckpt:
+        raise InputError(f"{path} is not a stylecam checkpoint", "give the .ckpt file written by 'stylecam train'")
+    return ckpt
+
+
+def net_from_checkpoint(ckpt: dict[str, Any]) -> nn.Module:
+    """The network stored in a checkpoint, in eval mode, on the CPU."""
+    arch = ckpt["config"].get("arch", "fast")
+    try:
+        net = build_net(arch)
+        net.load_state_dict(ckpt["model"])
+    except (ValueError, RuntimeError) as exc:
+        raise InputError(f"checkpoint does not hold a '{arch}' network ({str(exc)[:120]})", "retrain") from None
+    return net.eval()
+
+
+def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
+    """The ``metadata_props`` for the network in ``ckpt``."""
+    cfg = ckpt["config"]
+    info = painting_info(cfg.get("style", ""), cfg.get("name", ""))
+    size = int(cfg.get("size", 256))
+    training = {
+        "arch": cfg.get("arch"),
+        "style_image": Path(str(cfg.get("style", ""))).name,
+        "steps": int(ckpt.get("step", 0)),
+        "size": size,
+        "batch": cfg.get("batch"),
+        "style_size": cfg.get("style_size"),
+        "lr": cfg.get("lr"),
+        "content_weight": cfg.get("content_weight"),
+        "style_weight": cfg.get("style_weight"),
+        "tv_weight": cfg.get("tv_weight"),
+        "temporal_weight": cfg.get("temporal_weight"),
+        "content_layer": cfg.get("content_layer"),
+        "vgg": Path(str(cfg.get("vgg_weights") or "torchvision")).name,
+        "seed": cfg.get("seed"),
+        "device": cfg.get("device"),
+        "wall_time_s": round(float(ckpt.get("elapsed", 0.0)), 1),
+        "final_losses": {k: round(float(v), 5) for k, v in (ckpt.get("losses") or {}).items()},
+    }
+    return {
+        "stylecam.format": "1",
+        "name": str(cfg.get("name") or info["name"]),
+        "title": info["title"],
+        "artist": info["artist"],
+        "year": info["year"],
+        "arch": str(cfg.get("arch", "fast")),
+        "input_layout": "NHWC",
+        "input_dtype": "uint8",
+        "input_range": "0-255",
+        "output_layout": "NHWC",
+        "output_range": "0-255",
+        "color_order": "BGR",
+        "size_multiple": str(SIZE_MULTIPLE),
+        "recommended_size": "640x360" if cfg.get("arch", "fast") == "fast" else "1280x720",
+        "license": LICENSE,
+        "training": json.dumps(training, sort_keys=True),
+    }
+
+
+def export_net(
+    net: nn.Module, out: str | os.PathLike, metadata: dict[str, str], check_size: tuple[int, int] = (64, 96)
+) -> float:
+    """Export ``net`` to ``out`` with ``metadata`` and return the max abs error of ORT vs PyTorch.
+
+    Args:
+        net: a float NCHW RGB [0, 1] network.
+        out: the ``.onnx`` path to write (its folder is created).
+        metadata: string key/values stored in ``metadata_props``.
+        check_size: (height, width) of the random frame used for the ORT vs PyTorch check.
+
+    Raises:
+        OutputError: the file cannot be written.
+        ModelError: ONNX Runtime cannot run the exported file.
+    """
+    import onnx
+
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create {out.parent} ({exc.strerror})", "choose another -o") from None
+    wrapper = ExportWrapper(net.float().eval().cpu())
+    h, w = check_size
+    dummy = torch.randint(0, 256, (1, h, w, 3), dtype=torch.uint8)
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tmp_path = Path(tmp) / "model.onnx"
+        torch.onnx.export(
+            wrapper,
+            (dummy,),
+            str(tmp_path),
+            input_names=["frame"],
+            output_names=["stylized"],
+            dynamic_axes={"frame": {1: "height", 2: "width"}, "stylized": {1: "height", 2: "width"}},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+        model = onnx.load(str(tmp_path))
+    del model.metadata_props[:]
+    for key, value in metadata.items():
+        prop = model.metadata_props.add()
+        prop.key, prop.value = key, str(value)
+    model.producer_name = "stylecam"
+    onnx.checker.check_model(model)
+    try:
+        onnx.save(model, str(out))
+    except OSError as exc:
+        raise OutputError(f"cannot write {out} ({exc.strerror})", "choose another -o") from None
+    return check_onnx(out, wrapper, size=(h + 8, w + 12))
+
+
+def check_onnx(path: str | os.PathLike, wrapper: nn.Module, size: tuple[int, int]) -> float:
+    """Max abs difference (in uint8 levels) between ONNX Runtime and PyTorch on a random frame."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    try:
+        sess = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime's own exception types
+        raise ModelError(f"ONNX Runtime cannot load the exported {path} ({str(exc)[:160]})") from None
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (1, *size, 3), dtype=np.uint8)
+    got = sess.run(["stylized"], {"frame": frame})[0]
+    with torch.no_grad():
+        want = wrapper(torch.from_numpy(frame)).numpy()
+    if got.shape != want.shape or got.dtype != np.uint8:
+        raise ModelError(f"exported model returns {got.dtype}{got.shape}, expected uint8{want.shape}")
+    return float(np.abs(got.astype(np.int16) - want.astype(np.int16)).max())
+
+
+def export_checkpoint(ckpt_path: str | os.PathLike, out: str | os.PathLike) -> float:
+    """Export the network in a training checkpoint to ``out``; returns the ORT vs PyTorch max error."""
+    ckpt = load_checkpoint(ckpt_path)
+    net = net_from_checkpoint(ckpt)
+    return export_net(net, out, build_metadata(ckpt))

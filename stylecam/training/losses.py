@@ -1,0 +1,71 @@
+"""Loss terms: Gram-matrix style loss, content loss, total variation and the stability term."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.nn import functional as F
+
+
+def gram(feat: torch.Tensor) -> torch.Tensor:
+    """Gram matrices ``(B, C, C)`` normalised by ``C*H*W``, computed in float32."""
+    b, c, h, w = feat.shape
+    f = feat.float().reshape(b, c, h * w)
+    return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+
+
+def style_loss(feats: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Sum over layers of the relative squared Gram error ``||G - Gs||^2 / ||Gs||^2``, batch-averaged.
+
+    Normalising each layer by its target's energy makes the four layers count alike and the weights
+    independent of the activation scale of the VGG weights (Caffe's or torchvision's).
+    """
+    total = torch.zeros((), device=next(iter(feats.values())).device)
+    for name, target in targets.items():
+        g = gram(feats[name])
+        err = ((g - target.unsqueeze(0)) ** 2).sum(dim=(1, 2)).mean()
+        total = total + err / (target**2).sum().clamp_min(1e-12)
+    return total
+
+
+def content_loss(feat: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Relative squared error of features: ``mean((f - t)^2) / mean(t^2)`` (scale-free like the style loss)."""
+    target = target.float()
+    return F.mse_loss(feat.float(), target) / target.pow(2).mean().clamp_min(1e-12)
+
+
+def tv_loss(img: torch.Tensor) -> torch.Tensor:
+    """Total variation: mean squared difference of neighbouring pixels."""
+    dx = img[..., :, 1:] - img[..., :, :-1]
+    dy = img[..., 1:, :] - img[..., :-1, :]
+    return (dx.float() ** 2).mean() + (dy.float() ** 2).mean()
+
+
+def random_warp_grid(
+    batch: int, height: int, width: int, generator: torch.Generator, max_shift: float = 6.0,
+    max_rot_deg: float = 2.0, max_scale: float = 0.03,
+) -> torch.Tensor:
+    """Sampling grids for ``grid_sample`` of small random affine motions (shift, rotation, zoom)."""
+    r = torch.rand(batch, 4, generator=generator) * 2 - 1
+    ang = r[:, 0] * math.radians(max_rot_deg)
+    scale = 1 + r[:, 1] * max_scale
+    tx = r[:, 2] * max_shift * 2 / width
+    ty = r[:, 3] * max_shift * 2 / height
+    cos, sin = torch.cos(ang) * scale, torch.sin(ang) * scale
+    theta = torch.stack(
+        [torch.stack([cos, -sin * height / width, tx], 1), torch.stack([sin * width / height, cos, ty], 1)], 1
+    )
+    return F.affine_grid(theta, [batch, 3, height, width], align_corners=False)
+
+
+def warp(img: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """Resample ``img`` with ``grid`` (bilinear, border padding)."""
+    return F.grid_sample(img, grid.to(img.dtype), mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def stability_loss(stylized_moved: torch.Tensor, moved_stylized: torch.Tensor, margin: int = 8) -> torch.Tensor:
+    """Mean squared difference of ``f(warp(x) + noise)`` and ``warp(f(x))`` away from the border."""
+    a = stylized_moved[..., margin:-margin, margin:-margin].float()
+    b = moved_stylized[..., margin:-margin, margin:-margin].float()
+    return F.mse_loss(a, b)

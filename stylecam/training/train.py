@@ -1,0 +1,277 @@
+"""The training loop: perceptual loss (VGG16) + total variation + stability, bf16 autocast on the CPU.
+
+Flat and seeded, in the manner of pytorch/examples' fast_neural_style. Every ``checkpoint_every`` steps
+the network, the optimizer and the random state go to ``checkpoint_dir/last.ckpt`` so that a run can
+be resumed exactly; sample stylizations go to ``checkpoint_dir/samples/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import os
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from ..errors import InputError
+from .data import ContentSampler, list_images, load_style, read_rgb, to_image, to_tensor
+from .losses import content_loss, gram, random_warp_grid, stability_loss, style_loss, tv_loss, warp
+from .nets import ARCHS, build_net
+from .vgg import VGG16Features
+
+STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+LOSS_TERMS = ("content", "style", "tv", "stability", "total")
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one training run (all saved in checkpoints and in the exported model).
+
+    The content and style losses are relative errors (see :mod:`.losses`), so the default weights hold
+    for the Caffe-scale activations of ``vgg16_features.pth`` and for torchvision's VGG16 alike
+    (tuned with the former; see ``docs/styles.md``).
+    """
+
+    style: str = ""
+    content: str = ""
+    name: str = ""
+    arch: str = "fast"
+    size: int = 256
+    steps: int = 2000
+    batch: int = 4
+    lr: float = 1e-3
+    style_weight: float = 10.0
+    content_weight: float = 1.0
+    tv_weight: float = 1.0
+    temporal_weight: float = 50.0
+    content_layer: str = "relu3_3"
+    style_size: int = 512
+    noise: float = 0.03
+    vgg_weights: str | None = None
+    seed: int = 0
+    device: str = "cpu"
+    threads: int | None = None
+    checkpoint_dir: str = ""
+    checkpoint_every: int = 100
+    sample_every: int = 100
+    log_every: int = 10
+    exclude: list[str] = field(default_factory=list)
+
+
+def checkpoint_path(cfg: TrainConfig) -> Path:
+    """Where the run's rolling checkpoint lives."""
+    return Path(cfg.checkpoint_dir) / "last.ckpt"
+
+
+def _check(cfg: TrainConfig) -> None:
+    if cfg.arch not in ARCHS:
+        raise InputError(f"unknown architecture '{cfg.arch}'", f"use one of {', '.join(ARCHS)}")
+    if cfg.size < 16 or cfg.size % 4:
+        raise InputError(f"--size {cfg.size} must be a multiple of 4, at least 16")
+    if cfg.batch < 1 or cfg.steps < 0:
+        raise InputError("--batch must be at least 1 and --steps not negative")
+    if cfg.device not in ("cpu", "cuda"):
+        raise InputError(f"unknown device '{cfg.device}'", "use cpu or cuda")
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        from ..errors import DeviceError
+
+        raise DeviceError("CUDA is not available to torch", "use --device cpu")
+
+
+def _autocast(device: str) -> contextlib.AbstractContextManager:
+    if device == "cuda":
+        return torch.autocast("cuda", dtype=torch.float16)
+    return torch.autocast("cpu", dtype=torch.bfloat16)
+
+
+def _save(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def _write_samples(net: torch.nn.Module, samples: list[torch.Tensor], path: Path, device: str) -> None:
+    """One image: the sample photos on top, their stylizations below."""
+    net.eval()
+    tops, bottoms = [], []
+    with torch.no_grad():
+        for x in samples:
+            y = net(x.to(device)).float()
+            tops.append(to_image(x))
+            bottoms.append(to_image(y))
+    net.train()
+    grid = np.concatenate([np.concatenate(tops, 1), np.concatenate(bottoms, 1)], 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+
+
+def _sample_inputs(files: list[Path], n: int = 4, side: int = 256) -> list[torch.Tensor]:
+    picks = [files[i * len(files) // n] for i in range(n)] if len(files) >= n else files
+    out = []
+    for p in picks:
+        img = read_rgb(p)
+        h, w = img.shape[:2]
+        s = side / min(h, w)
+        img = cv2.resize(img, (round(w * s) // 4 * 4, round(h * s) // 4 * 4), interpolation=cv2.INTER_AREA)
+        c = (img.shape[1] - side) // 2
+        out.append(to_tensor(img[:, c : c + side]))
+    return out
+
+
+def train(
+    cfg: TrainConfig,
+    resume: str | os.PathLike | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train a style network; returns the final checkpoint dict (also saved to ``checkpoint_path(cfg)``).
+
+    Args:
+        cfg: the run's settings. With ``resume``, the checkpoint's settings are used except ``steps``,
+            ``device``, ``threads``, ``checkpoint_dir`` and the logging intervals, taken from ``cfg``.
+        resume: a checkpoint to continue from (same step, same random state).
+        log: where progress lines go (default: a progress bar on stderr).
+
+    Raises:
+        InputError: a missing painting, an empty content folder, a bad checkpoint or setting.
+    """
+    ckpt: dict[str, Any] | None = None
+    if resume is not None:
+        from .export import load_checkpoint
+
+        ckpt = load_checkpoint(resume)
+        saved = dict(ckpt["config"])
+        for key in ("steps", "device", "threads", "checkpoint_dir", "checkpoint_every", "sample_every", "log_every"):
+            saved[key] = getattr(cfg, key)
+        known = {f.name for f in dataclasses.fields(TrainConfig)}
+        cfg = TrainConfig(**{k: v for k, v in saved.items() if k in known})
+    _check(cfg)
+    if not cfg.checkpoint_dir:
+        cfg.checkpoint_dir = str(Path("checkpoints") / (cfg.name or "style"))
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)
+    device = torch.device(cfg.device)
+
+    files = list_images(cfg.content, cfg.exclude)
+    style_img = load_style(cfg.style, cfg.style_size).to(device)
+    rng = np.random.default_rng(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    sampler = ContentSampler(files, cfg.size, rng)
+    vgg = VGG16Features(cfg.vgg_weights).to(device)
+    net = build_net(cfg.arch).to(device)
+    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    step, elapsed = 0, 0.0
+    if ckpt is not None:
+        net.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optim"])
+        step, elapsed = int(ckpt["step"]), float(ckpt.get("elapsed", 0.0))
+        rng.bit_generator.state = ckpt["rng"]["numpy"]
+        gen.set_state(ckpt["rng"]["torch"])
+        torch.set_rng_state(ckpt["rng"]["torch_global"])
+
+    with torch.no_grad():
+        targets = {k: gram(v)[0] for k, v in vgg(style_img).items() if k in STYLE_LAYERS}
+    samples = _sample_inputs(files)
+    out_dir = Path(cfg.checkpoint_dir)
+    log = log or _ProgressBar(cfg.steps).update
+    recent: dict[str, list[float]] = {k: [] for k in LOSS_TERMS}
+    losses: dict[str, float] = dict(ckpt.get("losses", {})) if ckpt else {}
+
+    def state() -> dict[str, Any]:
+        return {
+            "model": net.state_dict(),
+            "optim": opt.state_dict(),
+            "step": step,
+            "elapsed": elapsed,
+            "losses": losses,
+            "config": dataclasses.asdict(cfg),
+            "rng": {"numpy": rng.bit_generator.state, "torch": gen.get_state(), "torch_global": torch.get_rng_state()},
+        }
+
+    net.train()
+    t_last, s_last = time.perf_counter(), step
+    while step < cfg.steps:
+        t0 = time.perf_counter()
+        x = sampler.batch(cfg.batch).to(device)
+        b, _, h, w = x.shape
+        use_stab = cfg.temporal_weight > 0
+        with _autocast(cfg.device):
+            if use_stab:
+                grid = random_warp_grid(b, h, w, gen).to(device)
+                moved = warp(x, grid) + cfg.noise * torch.randn(x.shape, generator=gen).to(device)
+                y_all = net(torch.cat([x, moved]))
+                y, y_moved = y_all[:b], y_all[b:]
+            else:
+                y = net(x)
+            feats = vgg(y)
+            with torch.no_grad():
+                x_feat = vgg(x, upto=cfg.content_layer)[cfg.content_layer]
+        terms = {
+            "content": cfg.content_weight * content_loss(feats[cfg.content_layer], x_feat),
+            "style": cfg.style_weight * style_loss(feats, targets),
+            "tv": cfg.tv_weight * tv_loss(y),
+        }
+        if use_stab:
+            terms["stability"] = cfg.temporal_weight * stability_loss(y_moved.float(), warp(y.float(), grid))
+        total = sum(terms.values())
+        if not torch.isfinite(total):
+            raise InputError(f"the loss diverged at step {step}", "lower --lr or the loss weights")
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        opt.step()
+        step += 1
+        elapsed += time.perf_counter() - t0
+        terms["total"] = total
+        for k in LOSS_TERMS:
+            if k in terms:
+                recent[k] = [*recent[k], float(terms[k].detach())][-20:]
+        losses = {k: float(np.mean(v)) for k, v in recent.items() if v}
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            now = time.perf_counter()
+            rate = (step - s_last) / max(now - t_last, 1e-9)
+            t_last, s_last = now, step
+            terms_text = " ".join(f"{k} {v:.4g}" for k, v in losses.items())
+            log(f"step {step}/{cfg.steps} {terms_text} | {rate:.2f} steps/s")
+        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+            _save(checkpoint_path(cfg), state())
+        if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):
+            _write_samples(net, samples, out_dir / "samples" / f"step_{step:06d}.jpg", cfg.device)
+    final = state()
+    _save(checkpoint_path(cfg), final)
+    return final
+
+
+class _ProgressBar:
+    """A one-line progress bar on a terminal; plain lines otherwise (log files)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = max(total, 1)
+        self.tty = sys.stderr.isatty()
+
+    def update(self, text: str) -> None:
+        try:
+            done = int(text.split()[1].split("/")[0])
+        except (IndexError, ValueError):
+            done = 0
+        width = 20
+        filled = math.floor(width * min(done, self.total) / self.total)
+        bar = "#" * filled + "." * (width - filled)
+        line = f"[{bar}] {text}"
+        if self.tty:
+            end = "\n" if done >= self.total else ""
+            sys.stderr.write("\r" + line[:200] + end)
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
