@@ -285,7 +285,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         model = default_model()
         for dev in ("tensorrt", "cuda", "cpu"):
             try:
-                _, report = create_session(model.path, dev)
+                create_session(model.path, dev)
                 working[dev] = "works"
             except StylecamError as exc:
                 working[dev] = exc.message

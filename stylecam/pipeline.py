@@ -146,14 +146,19 @@ class Pipeline:
         """Put with a timeout loop; returns False when the run is stopping. ``drop_oldest`` keeps the newest."""
         while not self._stop.is_set():
             try:
-                q.put(item, timeout=_POLL)
+                if drop_oldest:
+                    q.put_nowait(item)
+                else:
+                    q.put(item, timeout=_POLL)
                 return True
             except queue.Full:
                 if drop_oldest:
                     with contextlib.suppress(queue.Empty):
                         old = q.get_nowait()
-                        if old is not _END:
-                            self.stats.dropped += 1
+                        if old is _END:  # never drop the end of the stream
+                            q.put_nowait(old)
+                            return True
+                        self.stats.dropped += 1
         return False
 
     def _get(self, q: queue.Queue, *, until_end: bool = False) -> object | None:

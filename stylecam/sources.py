@@ -71,6 +71,8 @@ class ImageSource:
                 files += found
             elif not p.exists():
                 raise InputError(f"file not found: {p}", "check the path")
+            elif p.is_file() and p.stat().st_size and not cv2.haveImageReader(str(p)):
+                raise InputError(f"{p} is not an image OpenCV can read", "use a JPEG, PNG, BMP, WebP or TIFF file")
             else:
                 files.append(p)
         if not files:

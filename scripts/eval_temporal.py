@@ -1,0 +1,499 @@
+#!/usr/bin/env python
+"""Measure temporal consistency, fidelity and cost of the ``--smooth`` modes on real clips.
+
+For each clip and style the clip is stylized once per frame and every smoothing
+mode is applied to the same network outputs. Per mode it reports:
+
+* **warping error** (Lai et al. 2018, "Learning Blind Video Temporal
+  Consistency"): ``E = mean_t Σ M·(O_t − W(O_{t+1}))² / Σ M`` with RGB in
+  [0, 1] and ``M`` counted per channel. ``W`` warps ``O_{t+1}`` back onto
+  frame ``t`` with the optical flow of the *input* frames ``t → t+1`` computed
+  by reference methods the runtime does not use: OpenCV's DIS at its MEDIUM
+  preset (with variational refinement) on the full-resolution frames, and
+  Farnebäck's method as a second, unrelated check. ``M`` keeps the pixels
+  that pass Ruder et al.'s forward-backward test
+  ``|w + ŵ|² ≤ 0.01(|w|² + |ŵ|²) + 0.5`` and land inside the frame. For the
+  Sintel folders the ground-truth flow and occlusion/invalid masks are used
+  instead (the one annotated pair, frames 2 → 3).
+* **fidelity**: PSNR (dB) of the smoothed output against the per-frame
+  (``none``) output, over all pixels and over the moving pixels (reference
+  flow from the previous frame of at least ``--moving-px`` pixels), so that a
+  method that freezes or blurs the picture cannot win.
+* **cost**: median milliseconds of ``Smoother.update`` per frame at 640x360
+  and 1280x720 (the clip's frames resized), on this machine.
+
+Usage::
+
+    python scripts/eval_temporal.py ../shared/data/video/cockatoo_handheld_1280x720_14s.mp4 \\
+        --style starry-night --style great-wave --json runs/temporal.json \\
+        --picture docs/smoothing_modes.jpg
+
+``--style standin`` uses a stand-in network (a fixed random filter bank fed
+with per-frame noise) that flickers like a real one; it needs no model file.
+Several clips and styles may be given; the tables are printed per clip and
+style, and the JSON holds everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from stylecam.smoothing import SMOOTH_MODES, make_smoother  # noqa: E402
+
+TIMING_SIZES = ((640, 360), (1280, 720))
+
+
+# --------------------------------------------------------------------------- stylizers
+
+
+class StandInStylizer:
+    """A per-frame "network" that flickers the way real ones do, for development without models.
+
+    The frame gets a little Gaussian noise (sensor noise), then a fixed bank
+    of random 7x7 filters followed by a sine makes stroke-like textures whose
+    phase swings with small input changes; they are painted over a blurred,
+    recoloured copy of the frame.
+    """
+
+    name = "standin"
+
+    def __init__(self, seed: int = 0, noise: float = 2.0, gain: float = 0.06) -> None:
+        rng = np.random.default_rng(seed)
+        self.kernels = [rng.standard_normal((7, 7)).astype(np.float32) for _ in range(3)]
+        self.palette = rng.uniform(-60, 60, (3, 3)).astype(np.float32)
+        self.mix = np.float32([[0.2, 0.5, 0.5], [0.6, 0.2, 0.3], [0.3, 0.3, 0.6]])
+        self.noise = noise
+        self.gain = gain
+        self.rng = np.random.default_rng(seed + 1)
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        x = frame.astype(np.float32)
+        x += self.rng.normal(0.0, self.noise, x.shape).astype(np.float32)
+        gray = cv2.cvtColor(x, cv2.COLOR_BGR2GRAY)
+        base = cv2.transform(cv2.GaussianBlur(x, (0, 0), 2.0), self.mix)
+        for k, color in zip(self.kernels, self.palette, strict=True):
+            stroke = np.sin(cv2.filter2D(gray, -1, k) * np.float32(self.gain))
+            base += stroke[..., None] * color
+        return np.clip(base, 0, 255).astype(np.uint8)
+
+
+def load_stylizer(style: str, device: str) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
+    """The stylizer for ``--style`` and its display name."""
+    if style == "standin":
+        return "standin", StandInStylizer()
+    from stylecam.engine import Stylizer
+
+    st = Stylizer(style, device=device)
+    return st.name, st
+
+
+# --------------------------------------------------------------------------- clips
+
+
+@dataclass
+class Clip:
+    """Frames of one clip at the evaluation size, and ground truth where there is some."""
+
+    name: str
+    path: Path
+    frames: Callable[[], Iterator[np.ndarray]]
+    count: int
+    size: tuple[int, int]
+    native: tuple[int, int]
+    fps: float = 25.0
+    gt: dict = field(default_factory=dict)  # sintel: {"pair": t, "flow": (H,W,2), "valid": (H,W) bool}
+
+
+def _fit(width: int, height: int, max_width: int | None) -> tuple[int, int]:
+    if not max_width or width <= max_width:
+        return width, height
+    return max_width, 2 * round(height * max_width / width / 2)
+
+
+def open_clip(path: Path, max_width: int | None, max_frames: int | None, sintel_pass: str) -> Clip:
+    """Open a video file, or a Sintel folder (``clean/``/``final/`` frames, ``flow/``, ``occlusions/``)."""
+    if path.is_dir():
+        return _open_sintel(path, sintel_pass)
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        raise SystemExit(f"eval_temporal: cannot open {path}")
+    width, height = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+    count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 25.0
+    cap.release()
+    if max_frames:
+        count = min(count, max_frames)
+    size = _fit(width, height, max_width)
+
+    def frames() -> Iterator[np.ndarray]:
+        cap = cv2.VideoCapture(str(path))
+        try:
+            for _ in range(count):
+                ok, img = cap.read()
+                if not ok:
+                    return
+                yield img if size == (width, height) else cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+        finally:
+            cap.release()
+
+    return Clip(path.stem, path, frames, count, size, (width, height), fps)
+
+
+def read_flo(path: Path) -> np.ndarray:
+    """A Middlebury ``.flo`` file as ``(H, W, 2)`` float32."""
+    with open(path, "rb") as f:
+        magic = np.fromfile(f, np.float32, 1)
+        if magic.size != 1 or magic[0] != 202021.25:
+            raise SystemExit(f"eval_temporal: {path} is not a .flo file")
+        w, h = (int(v) for v in np.fromfile(f, np.int32, 2))
+        return np.fromfile(f, np.float32, 2 * w * h).reshape(h, w, 2)
+
+
+def _open_sintel(folder: Path, sintel_pass: str) -> Clip:
+    files = sorted((folder / sintel_pass).glob("*.png"))
+    flows = sorted((folder / "flow").glob("*.flo"))
+    if not files or not flows:
+        raise SystemExit(f"eval_temporal: {folder} has no {sintel_pass}/*.png or flow/*.flo")
+    flo = flows[0]  # flow/frame_0002.flo: frame_0002 -> frame_0003
+    names = [f.name for f in files]
+    pair = names.index(flo.stem + ".png")
+    flow = read_flo(flo)
+    valid = np.ones(flow.shape[:2], bool)
+    for sub in ("occlusions", "invalid"):
+        mask = cv2.imread(str(folder / sub / (flo.stem + ".png")), cv2.IMREAD_GRAYSCALE)
+        if mask is not None:
+            valid &= mask < 128
+    first = cv2.imread(str(files[0]))
+    size = (first.shape[1], first.shape[0])
+
+    def frames() -> Iterator[np.ndarray]:
+        for f in files:
+            yield cv2.imread(str(f))
+
+    gt = {"pair": pair, "flow": flow, "valid": valid}
+    return Clip(f"{folder.name} ({sintel_pass})", folder, frames, len(files), size, size, 24.0, gt)
+
+
+# --------------------------------------------------------------------------- reference flow and metrics
+
+
+class ReferenceFlow:
+    """Forward and backward flow between input frames by a method the runtime does not use."""
+
+    def __init__(self, method: str) -> None:
+        self.method = method
+        if method == "dis-medium":
+            self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """The flow ``a → b`` (grey ``uint8`` frames), ``(H, W, 2)`` float32."""
+        if self.method == "dis-medium":
+            return self._dis.calc(a, b, None)
+        return cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 5, 15, 3, 7, 1.5, 0)
+
+
+def grid(height: int, width: int) -> np.ndarray:
+    g = np.empty((height, width, 2), np.float32)
+    g[..., 0] = np.arange(width, dtype=np.float32)[None, :]
+    g[..., 1] = np.arange(height, dtype=np.float32)[:, None]
+    return g
+
+
+def consistent_mask(fwd: np.ndarray, bwd: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Ruder et al.'s forward-backward test for the flow ``t → t+1``, and the target inside the frame."""
+    h, w = fwd.shape[:2]
+    coords = base + fwd
+    bwd_at = cv2.remap(bwd, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    total = fwd + bwd_at
+    lhs = (total * total).sum(-1)
+    rhs = 0.01 * ((fwd * fwd).sum(-1) + (bwd_at * bwd_at).sum(-1)) + 0.5
+    x, y = coords[..., 0], coords[..., 1]
+    inside = (x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)
+    return (lhs <= rhs) & inside
+
+
+def warping_error(o_t: np.ndarray, o_next: np.ndarray, fwd: np.ndarray, mask: np.ndarray, base: np.ndarray) -> float:
+    """Σ M·(O_t − W(O_{t+1}))² / Σ M, RGB in [0, 1], M per channel."""
+    warped = cv2.remap(o_next, base + fwd, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    diff = (o_t.astype(np.float32) - warped.astype(np.float32)) / 255.0
+    sq = (diff * diff).sum(-1)
+    n = int(mask.sum())
+    return float(sq[mask].sum() / (3 * n)) if n else float("nan")
+
+
+def psnr(sse: float, count: int) -> float:
+    if count == 0:
+        return float("nan")
+    mse = sse / count
+    return float("inf") if mse <= 0 else 10.0 * math.log10(1.0 / mse)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@dataclass
+class ModeStats:
+    warp: dict[str, list[float]] = field(default_factory=dict)  # reference -> per-pair errors
+    sse_all: float = 0.0
+    n_all: int = 0
+    sse_moving: float = 0.0
+    n_moving: int = 0
+    cuts: int = 0
+    ms: dict[str, float] = field(default_factory=dict)
+
+
+def evaluate(
+    clip: Clip,
+    style_name: str,
+    stylize: Callable[[np.ndarray], np.ndarray],
+    modes: list[str],
+    strength: float | None,
+    refs: list[str],
+    moving_px: float,
+    picture_frame: int | None,
+    timing_frames: int,
+) -> dict:
+    """Run every mode on one clip with one style; returns the results as a dict."""
+    smoothers = {m: make_smoother(m, strength) for m in modes}
+    stats = {m: ModeStats() for m in modes}
+    references = {r: ReferenceFlow(r) for r in refs} if not clip.gt else {}
+    width, height = clip.size
+    base = grid(height, width)
+    prev_in = prev_gray = None
+    prev_out: dict[str, np.ndarray] = {}
+    kept_in: list[np.ndarray] = []
+    kept_styl: list[np.ndarray] = []
+    pick = {"score": -1.0, "index": -1, "images": None}
+    t_start = time.perf_counter()
+    t_net = 0.0
+    n = 0
+    for t, frame in enumerate(clip.frames()):
+        n += 1
+        t0 = time.perf_counter()
+        styl = stylize(frame)
+        t_net += time.perf_counter() - t0
+        outs = {m: smoothers[m].update(frame, styl).copy() for m in modes}
+        if len(kept_in) < timing_frames:
+            kept_in.append(frame)
+            kept_styl.append(styl)
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        moving = None
+        if prev_in is not None:
+            if clip.gt:
+                if t - 1 == clip.gt["pair"]:
+                    fwd, mask = clip.gt["flow"], clip.gt["valid"]
+                    for m in modes:
+                        e = warping_error(prev_out[m], outs[m], fwd, mask, base)
+                        stats[m].warp.setdefault("ground truth", []).append(e)
+                    bwd_mag = np.linalg.norm(fwd, axis=-1)
+                    moving = bwd_mag >= moving_px  # the motion of frame t-1, taken for frame t
+            else:
+                for r, ref in references.items():
+                    fwd = ref(prev_gray, gray)
+                    bwd = ref(gray, prev_gray)
+                    mask = consistent_mask(fwd, bwd, base)
+                    for m in modes:
+                        stats[m].warp.setdefault(r, []).append(warping_error(prev_out[m], outs[m], fwd, mask, base))
+                    if moving is None:
+                        bwd_mag = np.linalg.norm(bwd, axis=-1)
+                        moving = bwd_mag >= moving_px
+            ref_out = outs.get("none", styl).astype(np.float32) / 255.0
+            for m in modes:
+                d = outs[m].astype(np.float32) / 255.0 - ref_out
+                sq = (d * d).sum(-1)
+                stats[m].sse_all += float(sq.sum())
+                stats[m].n_all += 3 * sq.size
+                if moving is not None and moving.any():
+                    stats[m].sse_moving += float(sq[moving].sum())
+                    stats[m].n_moving += 3 * int(moving.sum())
+            if moving is not None and picture_frame is None and clip.count // 4 <= t <= 3 * clip.count // 4:
+                score = float(bwd_mag.mean())
+                if score > pick["score"]:
+                    pick = {"score": score, "index": t, "images": (frame.copy(), outs)}
+        if picture_frame is not None and t == picture_frame:
+            pick = {"score": 0.0, "index": t, "images": (frame.copy(), outs)}
+        prev_in, prev_gray, prev_out = frame, gray, outs
+    elapsed = time.perf_counter() - t_start
+    for m in modes:
+        stats[m].cuts = getattr(smoothers[m], "cuts", 0)
+        stats[m].ms = time_modes(m, strength, kept_in, kept_styl)
+    result = {
+        "clip": clip.name,
+        "path": str(clip.path),
+        "style": style_name,
+        "frames": n,
+        "size": f"{width}x{height}",
+        "native_size": f"{clip.native[0]}x{clip.native[1]}",
+        "reference": "ground truth" if clip.gt else refs,
+        "moving_px": moving_px,
+        "strength": strength,
+        "seconds": round(elapsed, 1),
+        "network_ms": round(1000 * t_net / max(1, n), 1),
+        "modes": {},
+        "picture_index": pick["index"],
+    }
+    for m in modes:
+        s = stats[m]
+        result["modes"][m] = {
+            "warping_error": {r: float(np.nanmean(v)) for r, v in s.warp.items()},
+            "psnr_all": psnr(s.sse_all, s.n_all),
+            "psnr_moving": psnr(s.sse_moving, s.n_moving),
+            "moving_fraction": (s.n_moving / s.n_all) if s.n_all else float("nan"),
+            "cuts": s.cuts,
+            "ms": s.ms,
+        }
+    result["_picture"] = pick["images"]
+    return result
+
+
+def time_modes(mode: str, strength: float | None, frames: list[np.ndarray], styl: list[np.ndarray]) -> dict:
+    """Median ms of ``update`` at the timing sizes, over the kept frames (resized)."""
+    out = {}
+    for w, h in TIMING_SIZES:
+        ins = [cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR) for f in frames]
+        sts = [cv2.resize(s, (w, h), interpolation=cv2.INTER_LINEAR) for s in styl]
+        sm = make_smoother(mode, strength)
+        times = []
+        for _ in range(2):  # two passes: the first warms caches and allocations
+            times = []
+            sm.reset()
+            for f, s in zip(ins, sts, strict=True):
+                t0 = time.perf_counter()
+                sm.update(f, s)
+                times.append(time.perf_counter() - t0)
+        out[f"{w}x{h}"] = round(1000 * float(np.median(times[1:] or times)), 2) if times else float("nan")
+    return out
+
+
+# --------------------------------------------------------------------------- output
+
+
+def fmt(v: float, spec: str) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "—"
+    if isinstance(v, float) and math.isinf(v):
+        return "∞"
+    return format(v, spec)
+
+
+def table(result: dict) -> str:
+    """A Markdown table for one clip and style."""
+    refs = next(iter(result["modes"].values()))["warping_error"].keys()
+    head = ["mode"] + [f"E_warp ×10⁻³ ({r})" for r in refs] + ["vs none", "PSNR all", "PSNR moving"]
+    head += [f"ms @{w}x{h}" for w, h in TIMING_SIZES] + ["cuts"]
+    none = result["modes"].get("none", {}).get("warping_error", {})
+    first = next(iter(refs), None)
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for m, r in result["modes"].items():
+        row = [f"`{m}`"] + [fmt(1000 * r["warping_error"][k], ".3f") for k in refs]
+        ratio = r["warping_error"].get(first, float("nan")) / none[first] if first in none else float("nan")
+        row += [fmt(ratio, ".2f"), fmt(r["psnr_all"], ".2f"), fmt(r["psnr_moving"], ".2f")]
+        row += [fmt(r["ms"].get(f"{w}x{h}", float("nan")), ".2f") for w, h in TIMING_SIZES]
+        row += [str(r["cuts"]) if m == "flow" else ""]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def save_picture(path: Path, result: dict) -> None:
+    """The picked frame: input and each mode side by side, labelled, 2 columns."""
+    frame, outs = result["_picture"]
+    panels = [("input", frame)] + [(m, img) for m, img in outs.items()]
+    h, w = frame.shape[:2]
+    scale = min(1.0, 640 / w)
+    pw, ph = round(w * scale), round(h * scale)
+    tiles = []
+    for label, img in panels:
+        tile = cv2.resize(img, (pw, ph), interpolation=cv2.INTER_AREA)
+        text = f"{label}  (frame {result['picture_index']})" if label == "input" else f"--smooth {label}"
+        cv2.rectangle(tile, (0, 0), (pw, 26), (0, 0, 0), -1)
+        cv2.putText(tile, text, (8, 19), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1, cv2.LINE_AA)
+        tiles.append(tile)
+    if len(tiles) % 2:
+        tiles.append(np.zeros_like(tiles[0]))
+    rows = [np.hstack(tiles[i : i + 2]) for i in range(0, len(tiles), 2)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.vstack(rows), [cv2.IMWRITE_JPEG_QUALITY, 88])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("videos", nargs="+", type=Path, help="video files, or Sintel folders with flow/ and occlusions/")
+    p.add_argument("--style", action="append", required=True, help="style name or .onnx path ('standin': no model)")
+    p.add_argument("--modes", default=",".join(SMOOTH_MODES), help="comma-separated modes (default: all)")
+    p.add_argument("--strength", type=float, help="--smooth-strength for ema and flow (default: the runtime's)")
+    p.add_argument("--max-width", type=int, default=640, help="evaluate at this width at most (default 640)")
+    p.add_argument("--max-frames", type=int, help="only the first N frames of each clip")
+    p.add_argument("--ref", default="dis-medium,farneback", help="reference flows (dis-medium, farneback)")
+    p.add_argument("--moving-px", type=float, default=1.0, help="a pixel moves when its flow is this long")
+    p.add_argument("--sintel-pass", default="final", choices=("clean", "final"))
+    p.add_argument("--device", default="cpu", help="engine device for the network (default cpu)")
+    p.add_argument("--threads", type=int, help="cv2.setNumThreads for the smoothers and the metrics")
+    p.add_argument("--timing-frames", type=int, default=60, help="frames used for the ms measurements")
+    p.add_argument("--picture", type=Path, help="save the picked frame under each mode side by side (JPEG)")
+    p.add_argument("--picture-frame", type=int, help="frame index for --picture (default: most motion, mid clip)")
+    p.add_argument("--picture-clip", help="substring of the clip used for --picture (default: the first)")
+    p.add_argument("--json", type=Path, help="write the results here (default: print them after the tables)")
+    args = p.parse_args(argv)
+
+    if args.threads:
+        cv2.setNumThreads(args.threads)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    refs = [r.strip() for r in args.ref.split(",") if r.strip()]
+    results = []
+    picture_done = False
+    for style in args.style:
+        name, stylize = load_stylizer(style, args.device)
+        for video in args.videos:
+            clip = open_clip(video, args.max_width, args.max_frames, args.sintel_pass)
+            wanted = args.picture and not picture_done and (not args.picture_clip or args.picture_clip in clip.name)
+            res = evaluate(
+                clip,
+                name,
+                stylize,
+                modes,
+                args.strength,
+                refs,
+                args.moving_px,
+                args.picture_frame if wanted else None,
+                args.timing_frames,
+            )
+            if wanted and res["_picture"] is not None:
+                save_picture(args.picture, res)
+                picture_done = True
+                res["picture"] = str(args.picture)
+            res.pop("_picture", None)
+            results.append(res)
+            print(f"\n### {res['clip']} — style {name} — {res['frames']} frames at {res['size']}")
+            print(f"(network {res['network_ms']} ms/frame, eval {res['seconds']} s)\n")
+            print(table(res), flush=True)
+    meta = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "command": " ".join(sys.argv),
+        "cv2_threads": cv2.getNumThreads(),
+        "opencv": cv2.__version__,
+        "results": results,
+    }
+    text = json.dumps(meta, indent=1, default=str)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(text)
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

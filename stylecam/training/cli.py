@@ -1,0 +1,166 @@
+"""``stylecam train`` and ``stylecam export``: argument parsing, errors to one line and an exit code.
+
+Both entry points import torch lazily, so that ``stylecam`` without the ``train`` extra can say what to
+install instead of failing with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import StylecamError
+
+INSTALL_HINT = 'training needs torch: pip install "stylecam[train]"'
+
+
+def _torch_available() -> bool:
+    try:
+        import torch  # noqa: F401
+        import torchvision  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _fail(prog: str, exc: StylecamError) -> int:
+    print(f"{prog}: error: {exc.one_line()}", file=sys.stderr)
+    return exc.exit_code
+
+
+def train_parser() -> argparse.ArgumentParser:
+    """The ``stylecam train`` argument parser."""
+    from .train import TrainConfig
+
+    d = TrainConfig()
+    p = argparse.ArgumentParser(
+        prog="stylecam train",
+        description="Train a style network from a painting on a folder of photos, then export it to ONNX.",
+    )
+    p.add_argument("--style", help="the painting (JPEG/PNG)")
+    p.add_argument("--content", help="folder of training photos (searched recursively)")
+    p.add_argument("--name", help="style name, e.g. 'my-style' (default: from the painting's file name)")
+    p.add_argument("--arch", choices=("fast", "quality"), default=d.arch, help="network (default: %(default)s)")
+    p.add_argument("--size", type=int, default=d.size, help="training crop size (default: %(default)s)")
+    p.add_argument("--steps", type=int, default=d.steps, help="training steps (default: %(default)s)")
+    p.add_argument("--batch", type=int, default=d.batch, help="batch size (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (default: %(default)s)")
+    p.add_argument("--style-weight", type=float, default=d.style_weight, help="(default: %(default)s)")
+    p.add_argument("--content-weight", type=float, default=d.content_weight, help="(default: %(default)s)")
+    p.add_argument("--tv-weight", type=float, default=d.tv_weight, help="(default: %(default)s)")
+    p.add_argument(
+        "--temporal-weight", type=float, default=d.temporal_weight, help="stability term (default: %(default)s)"
+    )
+    p.add_argument(
+        "--content-layer", choices=("relu2_2", "relu3_3"), default=d.content_layer, help="(default: %(default)s)"
+    )
+    p.add_argument(
+        "--style-size", type=int, default=d.style_size, help="painting's longer side in px (default: %(default)s)"
+    )
+    p.add_argument("--vgg-weights", help="local VGG16 features state dict (default: torchvision's, downloaded)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip content files (repeatable)")
+    p.add_argument("--resume", metavar="CKPT", help="continue a run from its checkpoint")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="(default: %(default)s)")
+    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--seed", type=int, default=d.seed, help="(default: %(default)s)")
+    p.add_argument("--checkpoint-dir", help="checkpoints and samples (default: checkpoints/NAME)")
+    p.add_argument("--checkpoint-every", type=int, default=d.checkpoint_every, help="(default: %(default)s)")
+    p.add_argument("--sample-every", type=int, default=d.sample_every, help="0: none (default: %(default)s)")
+    p.add_argument("--log-every", type=int, default=d.log_every, help="(default: %(default)s)")
+    p.add_argument("-o", "--output", help="the .onnx to write (default: NAME.onnx in the user models folder)")
+    return p
+
+
+def train_main(argv: list[str]) -> int:
+    """``stylecam train ARGS``: returns the process exit code."""
+    if not _torch_available():
+        print(f"stylecam train: error: {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    from ..errors import InputError
+    from ..models import user_models_dir
+    from .export import export_checkpoint
+    from .styles import painting_info
+    from .train import TrainConfig, checkpoint_path, train
+
+    args = train_parser().parse_args(argv)
+    prog = "stylecam train"
+    try:
+        if args.resume is None:
+            if not args.style or not args.content:
+                raise InputError("--style and --content are required", "or continue a run with --resume CKPT")
+            if not Path(args.style).is_file():
+                raise InputError(f"painting not found: {args.style}", "give a JPEG or PNG file with --style")
+        name = args.name or (painting_info(args.style)["name"] if args.style else "")
+        cfg = TrainConfig(
+            style=str(Path(args.style).resolve()) if args.style else "",
+            content=str(Path(args.content).resolve()) if args.content else "",
+            name=name,
+            arch=args.arch,
+            size=args.size,
+            steps=args.steps,
+            batch=args.batch,
+            lr=args.lr,
+            style_weight=args.style_weight,
+            content_weight=args.content_weight,
+            tv_weight=args.tv_weight,
+            temporal_weight=args.temporal_weight,
+            content_layer=args.content_layer,
+            style_size=args.style_size,
+            vgg_weights=str(Path(args.vgg_weights).resolve()) if args.vgg_weights else None,
+            seed=args.seed,
+            device=args.device,
+            threads=args.threads,
+            checkpoint_dir=args.checkpoint_dir or "",
+            checkpoint_every=args.checkpoint_every,
+            sample_every=args.sample_every,
+            log_every=args.log_every,
+            exclude=list(args.exclude),
+        )
+        if args.resume and not args.checkpoint_dir:
+            cfg.checkpoint_dir = str(Path(args.resume).resolve().parent)
+        final = train(cfg, resume=args.resume)
+        name = final["config"]["name"]
+        out = Path(args.output) if args.output else user_models_dir() / f"{name}.onnx"
+        ckpt = checkpoint_path(TrainConfig(checkpoint_dir=final["config"]["checkpoint_dir"]))
+        err = export_checkpoint(ckpt, out)
+    except StylecamError as exc:
+        return _fail(prog, exc)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; continue with --resume", file=sys.stderr)
+        return 130
+    losses = " ".join(f"{k} {v:.4g}" for k, v in final["losses"].items())
+    print(f"trained '{name}': {final['step']} steps in {final['elapsed']:.0f} s ({losses})")
+    print(f"checkpoint: {ckpt}")
+    print(f"exported {out} (ONNX Runtime vs PyTorch max error {err:g} levels)")
+    return 0
+
+
+def export_parser() -> argparse.ArgumentParser:
+    """The ``stylecam export`` argument parser."""
+    p = argparse.ArgumentParser(
+        prog="stylecam export", description="Export a training checkpoint to a stylecam ONNX model."
+    )
+    p.add_argument("checkpoint", help="the .ckpt file written by 'stylecam train'")
+    p.add_argument("-o", "--output", help="the .onnx to write (default: NAME.onnx in the user models folder)")
+    return p
+
+
+def export_main(argv: list[str]) -> int:
+    """``stylecam export CKPT [-o OUT]``: returns the process exit code."""
+    if not _torch_available():
+        print(f"stylecam export: error: {INSTALL_HINT}", file=sys.stderr)
+        return 2
+    from ..models import user_models_dir
+    from .export import export_net, load_checkpoint, build_metadata, net_from_checkpoint
+
+    args = export_parser().parse_args(argv)
+    try:
+        ckpt = load_checkpoint(args.checkpoint)
+        meta = build_metadata(ckpt)
+        out = Path(args.output) if args.output else user_models_dir() / f"{meta['name']}.onnx"
+        err = export_net(net_from_checkpoint(ckpt), out, meta)
+    except StylecamError as exc:
+        return _fail("stylecam export", exc)
+    print(f"exported {out} (ONNX Runtime vs PyTorch max error {err:g} levels)")
+    return 0
