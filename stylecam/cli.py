@@ -12,7 +12,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -106,12 +107,36 @@ def _stylizer(args: argparse.Namespace):
     return st
 
 
-def _frame_process(stylizer, smoother) -> Callable[[Frame], np.ndarray]:
-    def process(frame: Frame) -> np.ndarray:
-        out = stylizer(frame.image)
-        return smoother.update(frame.image, out) if smoother is not None else out
+class _StylizeStep:
+    """The processing stage of image and video runs: the network, then the temporal smoother."""
 
-    return process
+    def __init__(self, stylizer, smoother) -> None:
+        self.stylizer = stylizer
+        self.smoother = smoother
+        self.smooth_s = 0.0
+
+    def __call__(self, frame: Frame) -> np.ndarray:
+        out = self.stylizer(frame.image)
+        if self.smoother is None:
+            return out
+        t0 = time.perf_counter()
+        out = self.smoother.update(frame.image, out)
+        self.smooth_s += time.perf_counter() - t0
+        return out
+
+    def stage_ms(self) -> dict[str, float]:
+        t = self.stylizer.timings
+        n = max(1, t["frames"])
+        return {
+            "preprocess": round(1000 * t["pre"] / n, 2),
+            "inference": round(1000 * t["infer"] / n, 2),
+            "postprocess": round(1000 * t["post"] / n, 2),
+            "smoothing": round(1000 * self.smooth_s / n, 2),
+        }
+
+
+def _frame_process(stylizer, smoother) -> _StylizeStep:
+    return _StylizeStep(stylizer, smoother)
 
 
 def _summary(command: str, stats, stylizer, output: str | None, **extra) -> dict:

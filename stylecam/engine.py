@@ -32,6 +32,7 @@ import os
 import re
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -381,6 +382,8 @@ class Stylizer:
         self._bgr = self.info.get("color_order").upper() == "BGR"
         self._in_scale = 1.0 if self.info.get("input_range") == "0-255" else 1 / 255.0
         self._out_scale = 1.0 if self.info.get("output_range") == "0-255" else 255.0
+        #: seconds spent in pre-processing, inference and post-processing, and the number of frames
+        self.timings = {"pre": 0.0, "infer": 0.0, "post": 0.0, "frames": 0}
 
     @property
     def name(self) -> str:
@@ -432,6 +435,7 @@ class Stylizer:
             frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
         if frame.ndim != 3 or frame.shape[2] != 3 or frame.shape[0] == 0 or frame.shape[1] == 0:
             raise ValueError(f"frame must be (H, W, 3), got {frame.shape}")
+        t0 = time.perf_counter()
         h, w = frame.shape[:2]
         pw, ph = self.processing_size(w, h)
         x = frame if (pw, ph) == (w, h) else cv2.resize(
@@ -442,12 +446,20 @@ class Stylizer:
         if pad_h or pad_w:
             x = cv2.copyMakeBorder(x, 0, pad_h, 0, pad_w, cv2.BORDER_REFLECT_101 if min(ph, pw) > m
                                    else cv2.BORDER_REPLICATE)
+        t1 = time.perf_counter()
         y = self.run_padded(x)
+        t2 = time.perf_counter()
         if pad_h or pad_w:
             y = y[:ph, :pw]
         if (pw, ph) != (w, h):
             y = cv2.resize(y, (w, h), interpolation=cv2.INTER_CUBIC if pw * ph < w * h else cv2.INTER_AREA)
-        return np.ascontiguousarray(y)
+        y = np.ascontiguousarray(y)
+        t = self.timings
+        t["pre"] += t1 - t0
+        t["infer"] += t2 - t1
+        t["post"] += time.perf_counter() - t2
+        t["frames"] += 1
+        return y
 
     def run_padded(self, x: np.ndarray) -> np.ndarray:
         """Run the network on a BGR ``uint8`` image whose sides are multiples of the size multiple."""

@@ -1,14 +1,151 @@
-# --- media helpers ---
-# Synthetic clips for tests/test_media.py, written with PyAV into tmp_path. Each frame carries its
-# index as an 8-bit code in a strip of black/white cells at the top (readable after lossy coding).
+"""Shared test fixtures: tiny ONNX style networks built with onnx.helper, and the shared data folder."""
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = (REPO / ".." / "shared").resolve()
+
+
+def shared_path(*parts: str) -> Path:
+    """A path inside ../shared, or skip the test when the shared data is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs ../shared ({path} not found)")
+    return path
+
+
+def make_model(
+    path: Path,
+    kind: str = "invert",
+    *,
+    name: str | None = None,
+    layout: str = "NHWC",
+    dtype: str = "uint8",
+    value_range: str = "0-255",
+    color: str = "BGR",
+    multiple: int = 4,
+    extra_meta: dict[str, str] | None = None,
+) -> Path:
+    """Write a tiny style network that follows (or, with other arguments, varies) the model contract.
+
+    kinds:
+      * ``invert``: 255 - x (exact, colour-order independent);
+      * ``identity``: x;
+      * ``constant``: every pixel (B, G, R) = (10, 200, 60) in BGR order;
+      * ``pool4``: 4x4 average pooling followed by 4x nearest upsampling, so the output is only the
+        input's size when H and W are multiples of 4 (tests the engine's padding);
+      * ``shrink``: drops the last row (a malformed network whose output is not the input's size).
+    """
+    import onnx
+    from onnx import TensorProto, helper
+
+    tdtype = {"uint8": TensorProto.UINT8, "float32": TensorProto.FLOAT, "float16": TensorProto.FLOAT16}[dtype]
+    shape = ["N", "H", "W", 3] if layout == "NHWC" else ["N", 3, "H", "W"]
+    inp = helper.make_tensor_value_info("frame", tdtype, shape)
+    out = helper.make_tensor_value_info("stylized", tdtype, shape)
+    full = 255.0 if value_range == "0-255" else 1.0
+    nodes = [helper.make_node("Cast", ["frame"], ["x"], to=TensorProto.FLOAT)]
+    inits = [helper.make_tensor("full", TensorProto.FLOAT, [], [full])]
+    if kind == "invert":
+        nodes.append(helper.make_node("Sub", ["full", "x"], ["y"]))
+    elif kind == "identity":
+        nodes.append(helper.make_node("Identity", ["x"], ["y"]))
+    elif kind == "constant":
+        bgr = np.array([10, 200, 60], np.float32) / (255.0 / full)
+        c = bgr if color == "BGR" else bgr[::-1]
+        cshape = [1, 1, 1, 3] if layout == "NHWC" else [1, 3, 1, 1]
+        inits.append(helper.make_tensor("c", TensorProto.FLOAT, cshape, c.tolist()))
+        inits.append(helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0]))
+        nodes += [helper.make_node("Mul", ["x", "zero"], ["z"]), helper.make_node("Add", ["z", "c"], ["y"])]
+    elif kind in ("pool4", "shrink"):
+        if layout == "NHWC":
+            nodes.append(helper.make_node("Transpose", ["x"], ["xc"], perm=[0, 3, 1, 2]))
+        else:
+            nodes.append(helper.make_node("Identity", ["x"], ["xc"]))
+        if kind == "pool4":
+            nodes.append(helper.make_node("AveragePool", ["xc"], ["p"], kernel_shape=[4, 4], strides=[4, 4]))
+            inits.append(helper.make_tensor("scales", TensorProto.FLOAT, [4], [1, 1, 4, 4]))
+            nodes.append(helper.make_node("Resize", ["p", "", "scales"], ["yc"], mode="nearest"))
+        else:
+            inits += [
+                helper.make_tensor("st", TensorProto.INT64, [1], [0]),
+                helper.make_tensor("en", TensorProto.INT64, [1], [-1]),
+                helper.make_tensor("ax", TensorProto.INT64, [1], [2]),
+            ]
+            nodes.append(helper.make_node("Slice", ["xc", "st", "en", "ax"], ["yc"]))
+        if layout == "NHWC":
+            nodes.append(helper.make_node("Transpose", ["yc"], ["y"], perm=[0, 2, 3, 1]))
+        else:
+            nodes.append(helper.make_node("Identity", ["yc"], ["y"]))
+    else:
+        raise ValueError(kind)
+    nodes.append(helper.make_node("Cast", ["y"], ["stylized"], to=tdtype))
+    graph = helper.make_graph(nodes, "tiny_style", [inp], [out], initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    meta = {
+        "stylecam.format": "1",
+        "name": name or path.stem,
+        "title": f"Test {kind}",
+        "artist": "stylecam tests",
+        "arch": "test",
+        "input_layout": layout,
+        "input_dtype": dtype,
+        "input_range": value_range,
+        "output_layout": layout,
+        "output_range": value_range,
+        "color_order": color,
+        "size_multiple": str(multiple),
+        "license": "MIT",
+        "training": "{}",
+    }
+    meta.update(extra_meta or {})
+    helper.set_model_props(model, meta)
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A STYLECAM_MODELS folder with tiny 'invert', 'identity', 'constant' and 'pool4' styles; the user folder
+    is redirected into tmp_path so the developer's own models do not leak in."""
+    folder = tmp_path / "models"
+    for kind in ("invert", "identity", "constant", "pool4"):
+        make_model(folder / f"{kind}.onnx", kind)
+    monkeypatch.setenv("STYLECAM_MODELS", str(folder))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    return folder
+
+
+def synthetic_frame(width: int, height: int, t: int = 0, seed: int = 0) -> np.ndarray:
+    """A textured BGR frame with a square that moves with ``t``."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width]
+    img = np.stack(
+        [(xx * 3 + t * 5) % 256, (yy * 2 + t * 3) % 256, ((xx + yy) + t * 7) % 256], axis=-1
+    ).astype(np.uint8)
+    img = (img.astype(np.int16) + rng.integers(-8, 8, img.shape)).clip(0, 255).astype(np.uint8)
+    s = max(2, min(width, height) // 4)
+    x0 = (t * 4) % max(1, width - s)
+    img[height // 3 : height // 3 + s, x0 : x0 + s] = (40, 220, 250)
+    return img
+
+
+os.environ.setdefault("STYLECAM_THREADS", "2")
+
+
+# --- media helpers ---
+# Synthetic clips for tests/test_media.py, written with PyAV into tmp_path. Each frame carries its
+# index as an 8-bit code in a strip of black/white cells at the top (readable after lossy coding).
 
 CODE_BITS = 8
 AUDIO_RATE = 48000
@@ -59,6 +196,8 @@ def make_clip(
     ``rotation`` (clockwise degrees) is stored as a display matrix: the coded picture is
     ``size``, a player shows it turned. MP4 files are written with the index first (faststart).
     """
+    import av
+
     path = Path(path)
     width, height = size
     rate = fps if isinstance(fps, Fraction) else Fraction(fps).limit_denominator(1001)
@@ -80,7 +219,7 @@ def make_clip(
         container.mux(video.encode(frame))
     if stream_audio is not None:
         seconds = audio_seconds if audio_seconds is not None else n_frames / float(rate)
-        t = np.arange(int(round(seconds * AUDIO_RATE))) / AUDIO_RATE
+        t = np.arange(round(seconds * AUDIO_RATE)) / AUDIO_RATE
         if flash_at is None:
             samples = 0.3 * np.sin(2 * np.pi * 440 * t)
         else:
@@ -105,6 +244,8 @@ def make_clip(
 
 def decode_video(path: Path) -> tuple[list[np.ndarray], list[float]]:
     """All frames of ``path`` as BGR arrays (no rotation applied) and their times in seconds."""
+    import av
+
     images, times = [], []
     with av.open(str(path)) as container:
         for frame in container.decode(video=0):
@@ -115,6 +256,8 @@ def decode_video(path: Path) -> tuple[list[np.ndarray], list[float]]:
 
 def decode_audio(path: Path) -> tuple[np.ndarray, int, float]:
     """The first audio stream of ``path`` as mono float samples, its rate and its start time (s)."""
+    import av
+
     chunks, start = [], None
     with av.open(str(path)) as container:
         stream = container.streams.audio[0]
