@@ -203,12 +203,10 @@ def cmd_video(args: argparse.Namespace) -> int:
     smoother = make_smoother(args.smooth, args.smooth_strength)
     source = VideoFileSource(inp)
     progress = Progress(f"{inp.name} → {output.name}", meta.frame_count)
-    stats = None
     from .pipeline import Pipeline
 
-    pipe = Pipeline(
-        source, _frame_process(st, smoother), [sink], progress=progress, max_frames=args.max_frames
-    )
+    step = _frame_process(st, smoother)
+    pipe = Pipeline(source, step, [sink], progress=progress, max_frames=args.max_frames)
     try:
         stats = pipe.run()
     except KeyboardInterrupt:
@@ -231,7 +229,10 @@ def cmd_video(args: argparse.Namespace) -> int:
         input=str(inp),
         smooth=args.smooth,
         audio=meta.has_audio and not args.no_audio,
+        size=[meta.width, meta.height],
+        processing_size=list(st.processing_size(meta.width, meta.height)),
     )
+    summary["ms_per_frame"].update(step.stage_ms())
     if args.json:
         _emit_json(summary)
     else:

@@ -40,7 +40,7 @@ import cv2
 import numpy as np
 
 from .errors import DeviceError, InputError, ModelError
-from .models import ModelInfo, find_model
+from .models import ModelInfo, default_model, find_model
 
 DEVICES = ("auto", "tensorrt", "cuda", "cpu")
 
@@ -52,7 +52,15 @@ _PROVIDER = {
 _DEVICE_OF = {v: k for k, v in _PROVIDER.items()}
 
 #: Named processing sizes for ``--size``; the width follows the frame's aspect ratio.
-NAMED_HEIGHTS = {"240p": 240, "360p": 360, "480p": 480, "540p": 540, "720p": 720, "1080p": 1080, "1440p": 1440}
+NAMED_HEIGHTS = {
+    "240p": 240,
+    "360p": 360,
+    "480p": 480,
+    "540p": 540,
+    "720p": 720,
+    "1080p": 1080,
+    "1440p": 1440,
+}
 
 #: Frames smaller than this (shorter side) are upscaled for the network and scaled back.
 MIN_SIDE = 32
@@ -368,7 +376,10 @@ class Stylizer:
         scale: float | None = None,
         threads: int | None = None,
     ) -> None:
-        self.info = model if isinstance(model, ModelInfo) else find_model(model)
+        if isinstance(model, ModelInfo):
+            self.info = model
+        else:
+            self.info = default_model() if model is None else find_model(model)
         self.size = size
         self.scale = scale
         if size is not None and scale is not None:
@@ -414,9 +425,10 @@ class Stylizer:
                 f"{self.info.path.name} takes input of type {inp.type}", "expected uint8, float or float16"
             )
         self._in_dtype = dtype[inp.type]
-        self._fixed_hw = tuple(d if isinstance(d, int) and d > 0 else None for d in (
-            (shape[1], shape[2]) if layout == "NHWC" else (shape[2], shape[3])
-        ))
+        self._fixed_hw = tuple(
+            d if isinstance(d, int) and d > 0 else None
+            for d in ((shape[1], shape[2]) if layout == "NHWC" else (shape[2], shape[3]))
+        )
 
     def processing_size(self, width: int, height: int) -> tuple[int, int]:
         """The size the network runs at for a ``width`` x ``height`` frame."""
@@ -438,14 +450,19 @@ class Stylizer:
         t0 = time.perf_counter()
         h, w = frame.shape[:2]
         pw, ph = self.processing_size(w, h)
-        x = frame if (pw, ph) == (w, h) else cv2.resize(
-            frame, (pw, ph), interpolation=cv2.INTER_AREA if pw * ph < w * h else cv2.INTER_LINEAR
+        x = (
+            frame
+            if (pw, ph) == (w, h)
+            else cv2.resize(
+                frame, (pw, ph), interpolation=cv2.INTER_AREA if pw * ph < w * h else cv2.INTER_LINEAR
+            )
         )
         m = self._multiple
         pad_h, pad_w = (-ph) % m, (-pw) % m
         if pad_h or pad_w:
-            x = cv2.copyMakeBorder(x, 0, pad_h, 0, pad_w, cv2.BORDER_REFLECT_101 if min(ph, pw) > m
-                                   else cv2.BORDER_REPLICATE)
+            x = cv2.copyMakeBorder(
+                x, 0, pad_h, 0, pad_w, cv2.BORDER_REFLECT_101 if min(ph, pw) > m else cv2.BORDER_REPLICATE
+            )
         t1 = time.perf_counter()
         y = self.run_padded(x)
         t2 = time.perf_counter()

@@ -154,7 +154,7 @@ def _check_input_path(path: str | os.PathLike[str]) -> Path:
 
 def _looks_like_text(p: Path) -> bool:
     try:
-        head = p.read_bytes()[:4096] if p.stat().st_size <= 4096 else _read_head(p, 4096)
+        head = _read_head(p, 4096)
     except OSError:
         return False
     if b"\x00" in head:
@@ -229,7 +229,7 @@ def _probe_open(container: av.container.InputContainer, p: Path) -> VideoProbe:
 
     declared = 0
     truncated = False
-    if fmt == _MOV_FAMILY and len(stream.index_entries) > 0:
+    if fmt == _MOV_FAMILY and stream.frames > 0 and len(stream.index_entries) == stream.frames:
         size = p.stat().st_size
         entries = [e for e in stream.index_entries if not e.is_discard]
         declared = len(entries)
@@ -267,8 +267,8 @@ def _probe_open(container: av.container.InputContainer, p: Path) -> VideoProbe:
         duration=duration,
         rotation=rotation,
         has_audio=audio is not None,
-        audio_codec=audio.codec.name if audio is not None else None,
-        video_codec=stream.codec.name,
+        audio_codec=audio.codec.canonical_name if audio is not None else None,
+        video_codec=stream.codec.canonical_name,
         rate=rate,
         container=fmt,
         start_time=start,
@@ -463,8 +463,9 @@ class VideoFileSource:
         elif not image.flags.c_contiguous:
             image = np.ascontiguousarray(image)
         if vf.pts is not None and self._time_base is not None:
-            start = self._start_pts if self._start_pts is not None else vf.pts
-            rel = float((vf.pts - start) * self._time_base)
+            if self._start_pts is None:
+                self._start_pts = vf.pts
+            rel = float((vf.pts - self._start_pts) * self._time_base)
         else:
             rel = self._pass_count / self.probe.fps
         pts = self._pass_offset + max(rel, 0.0)
@@ -851,7 +852,7 @@ class _AudioCopier:
         self.exhausted = False
         assert sink._container is not None
         out = sink._container
-        codec = stream.codec.name
+        codec = stream.codec.canonical_name
         copyable = sink._audio_copy is None or codec in sink._audio_copy
         self.mode = "copy"
         self.out_stream: Any = None
@@ -867,12 +868,7 @@ class _AudioCopier:
     @classmethod
     def create(cls, sink: VideoFileSink) -> _AudioCopier | None:
         assert sink.audio_from is not None
-        try:
-            src = _open_input(_check_input_path(sink.audio_from))
-        except InputError as exc:
-            raise OutputError(
-                f"cannot copy audio: {exc.message}", hint="pass another file or use --no-audio"
-            ) from None
+        src = _open_input(_check_input_path(sink.audio_from))
         if not src.streams.audio:
             log.info("%s has no audio stream; writing video only", sink.audio_from)
             src.close()
@@ -911,9 +907,12 @@ class _AudioCopier:
             return packet
         if self.exhausted:
             return None
-        for packet in self.packets:
-            if packet.size and packet.pts is not None:
-                return packet
+        try:
+            for packet in self.packets:
+                if packet.size and packet.pts is not None:
+                    return packet
+        except av.error.FFmpegError as exc:
+            log.warning("%s: audio unreadable from here on, copied so far: %s", self.sink.audio_from, exc)
         self.exhausted = True
         return None
 
@@ -950,7 +949,12 @@ class _AudioCopier:
     def _transcode(
         self, out: av.container.OutputContainer, packet: Any, start: float, cut: float | None
     ) -> None:
-        for frame in packet.decode():
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as exc:
+            log.warning("%s: skipping an undecodable audio packet: %s", self.sink.audio_from, exc)
+            return
+        for frame in frames:
             t0 = float(frame.pts * frame.time_base) - self.offset if frame.pts is not None else start
             for rf in self.resampler.resample(frame):
                 data = rf.to_ndarray()

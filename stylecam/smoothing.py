@@ -44,10 +44,13 @@ Example:
 
 from __future__ import annotations
 
+import math
 from typing import Protocol, runtime_checkable
 
 import cv2
 import numpy as np
+
+from .errors import InputError
 
 #: The modes ``--smooth`` accepts, in the order shown in help texts.
 SMOOTH_MODES: tuple[str, ...] = ("none", "ema", "flow")
@@ -85,20 +88,25 @@ class Smoother(Protocol):
         ...
 
 
+class SmoothingOptionError(InputError, ValueError):
+    """A bad ``--smooth`` or ``--smooth-strength``: a :class:`ValueError` the CLI prints as one line."""
+
+
 def make_smoother(mode: str = DEFAULT_MODE, strength: float | None = None) -> Smoother:
     """Create the smoother for a ``--smooth`` mode.
 
     Args:
         mode: one of :data:`SMOOTH_MODES`.
-        strength: weight of the previous output, in ``[0, 1)``; ``None`` for
+        strength: weight of the previous output, in ``[0, 1]``; ``None`` for
             :data:`DEFAULT_STRENGTH`. Ignored by ``none``.
 
     Raises:
-        ValueError: an unknown mode, or a strength outside ``[0, 1)``.
+        SmoothingOptionError: an unknown mode, or a strength outside ``[0, 1]``; it is both a
+            :class:`ValueError` and an :class:`~stylecam.errors.InputError`.
     """
     key = str(mode).strip().lower()
     if key not in SMOOTH_MODES:
-        raise ValueError(f"unknown smoothing mode {mode!r}; choose one of {', '.join(SMOOTH_MODES)}")
+        raise SmoothingOptionError(f"unknown smoothing mode {mode!r}", f"use one of {', '.join(SMOOTH_MODES)}")
     value = DEFAULT_STRENGTH if strength is None else _check_strength(strength)
     if key == "none":
         return PassThroughSmoother()
@@ -108,9 +116,14 @@ def make_smoother(mode: str = DEFAULT_MODE, strength: float | None = None) -> Sm
 
 
 def _check_strength(strength: float) -> float:
-    value = float(strength)
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"smoothing strength must be in [0, 1), got {strength}")
+    try:
+        value = float(strength)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:  # also rejects NaN
+        raise SmoothingOptionError(
+            f"bad smoothing strength {strength!r}", "use a number from 0 (no smoothing) to 1 (keep the past)"
+        )
     return value
 
 
@@ -147,7 +160,7 @@ class EmaSmoother:
     leaves a trail of past frames behind everything that does.
 
     Args:
-        strength: ``s``, the weight of the previous output, in ``[0, 1)``.
+        strength: ``s``, the weight of the previous output, in ``[0, 1]``.
     """
 
     mode = "ema"
@@ -195,7 +208,7 @@ class FlowSmoother:
 
     Args:
         strength: weight of the warped previous output where it is fully
-            trusted, in ``[0, 1)``.
+            trusted, in ``[0, 1]``.
         flow_area: pixels of the working resolution (``320 * 180`` by default);
             never more than the frame's own.
         fb_check: also require the forward-backward test (one more flow per frame).
@@ -212,6 +225,8 @@ class FlowSmoother:
 
     #: the smallest working side; DIS needs a few patches per side
     MIN_SIDE = 32
+    #: pixels at DIS's finest pyramid level (320x180 at level 2 has 3600)
+    PATCH_PIXELS = 6000
 
     def __init__(
         self,
@@ -222,7 +237,11 @@ class FlowSmoother:
         photo_low: float = 6.0,
         photo_high: float = 20.0,
         cut_fraction: float = 0.3,
+        fb_rel: float = 0.01,
+        fb_abs: float = 0.5,
     ) -> None:
+        self.fb_rel = float(fb_rel)
+        self.fb_abs = float(fb_abs)
         self.strength = _check_strength(strength)
         self.flow_area = int(flow_area)
         self.fb_check = bool(fb_check)
@@ -255,6 +274,10 @@ class FlowSmoother:
         self._small = (ws, hs)
         self._grid_small = _grid(ws, hs)
         self._grid_full = _grid(width, height)
+        # DIS estimates the flow on a grid of patches at the pyramid level ``finest``: keep that
+        # grid at about PATCH_PIXELS points, so small frames get a finer flow at little cost
+        finest = round(math.log(max(1.0, ws * hs / self.PATCH_PIXELS), 4))
+        self._dis.setFinestScale(int(min(2, max(0, finest))))
         self.reset()
 
     def update(self, frame: np.ndarray, stylized: np.ndarray) -> np.ndarray:
@@ -321,7 +344,7 @@ class FlowSmoother:
             lhs = cv2.magnitude(total[..., 0], total[..., 1])
             mag_b = cv2.magnitude(back[..., 0], back[..., 1])
             mag_f = cv2.magnitude(fwd_at[..., 0], fwd_at[..., 1])
-            rhs = 0.01 * (mag_b * mag_b + mag_f * mag_f) + 0.5
+            rhs = self.fb_rel * (mag_b * mag_b + mag_f * mag_f) + self.fb_abs
             inside &= lhs * lhs <= rhs
         trust *= inside
         trust = cv2.erode(trust, self._kernel)

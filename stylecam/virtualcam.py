@@ -35,7 +35,9 @@ def setup_hint(platform: str | None = None) -> str:
     if platform == "darwin":
         return "install OBS Studio (28 or newer) and start its virtual camera once (Start Virtual Camera)"
     if platform.startswith("win"):
-        return "install OBS Studio and start its virtual camera once (Start Virtual Camera), then stop it again"
+        return (
+            "install OBS Studio and start its virtual camera once (Start Virtual Camera), then stop it again"
+        )
     return "pyvirtualcam has no virtual camera backend for this operating system"
 
 
@@ -127,7 +129,9 @@ class VirtualCamSink:
             )
         except Exception as exc:  # pyvirtualcam raises RuntimeError listing each backend's failure
             where = f" '{self.device}'" if self.device else ""
-            raise DeviceError(f"no virtual camera device{where} available ({_first_reason(exc)})", setup_hint()) from None
+            raise DeviceError(
+                f"no virtual camera device{where} available ({_first_reason(exc)})", setup_hint()
+            ) from None
 
     def write(self, frame: Frame, image: np.ndarray) -> None:
         """Send one BGR image (resized to the camera's size when it differs)."""

@@ -101,7 +101,9 @@ def _probe_window(display: str, wayland: str) -> str | None:
     if result.returncode == 0 and "ok" in result.stdout:
         return None
     lines = [ln.strip() for ln in result.stderr.splitlines() if ln.strip() and "QFontDatabase" not in ln]
-    useful = [ln for ln in lines if "could not" in ln.lower() or "cannot" in ln.lower() or "error" in ln.lower()]
+    useful = [
+        ln for ln in lines if "could not" in ln.lower() or "cannot" in ln.lower() or "error" in ln.lower()
+    ]
     detail = (useful or lines or [f"exit code {result.returncode}"])[0]
     return f"the window toolkit cannot start ({detail[:160]})"
 

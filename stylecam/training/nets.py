@@ -1,6 +1,6 @@
 """Image transformation networks: fully convolutional, instance-normalised, output the size of the input.
 
-Both take RGB in ``[0, 1]`` (NCHW, float) and return RGB in roughly ``[0, 1]``; the export wraps them
+Both take RGB in ``[0, 1]`` (NCHW, float) and return RGB in ``[0, 1]`` (a sigmoid); the export wraps them
 with the uint8 BGR NHWC conversion. Input height and width must be multiples of 4.
 
 - ``quality``: Johnson et al. 2016 (9x9 conv 32, strided convs to 64 and 128, five residual blocks,
@@ -8,7 +8,7 @@ with the uint8 BGR NHWC conversion. Input height and width must be multiples of 
   output pixel. For GPUs.
 - ``fast``: downsamples by 4 at once (two strided 3x3 convs), does its work at 1/4 resolution with dense
   3x3 convs in residual blocks, and upsamples with a cheap head (nearest x2 + 3x3 conv at 1/2 resolution,
-  then a pixel shuffle to full resolution). ~10 kFLOP per output pixel, for real time on a laptop CPU.
+  then nearest x2 and a 3x3 conv to RGB). ~10 kFLOP per output pixel, for real time on a laptop CPU.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class QualityNet(nn.Module):
         self.out = nn.Sequential(nn.ReflectionPad2d(4), nn.Conv2d(32, 3, 9))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.up(self.res(self.down(x))))
+        return torch.sigmoid(self.out(self.up(self.res(self.down(x)))))
 
 
 class FastNet(nn.Module):
@@ -94,10 +94,11 @@ class FastNet(nn.Module):
         self.down = nn.Sequential(ConvNormAct(3, c2, 3, 2), ConvNormAct(c2, c4, 3, 2))
         self.res = nn.Sequential(*[ResidualBlock(c4) for _ in range(n_res)])
         self.up = UpConv(c4, c2)
-        self.out = nn.Sequential(nn.Conv2d(c2, 3 * 4, 3, padding=1), nn.PixelShuffle(2))
+        self.out = nn.Conv2d(c2, 3, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.out(self.up(self.res(self.down(x))))
+        y = self.up(self.res(self.down(x)))
+        return torch.sigmoid(self.out(F.interpolate(y, scale_factor=2.0, mode="nearest")))
 
 
 def build_net(arch: str) -> nn.Module:

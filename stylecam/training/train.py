@@ -113,7 +113,7 @@ def _write_samples(net: torch.nn.Module, samples: list[torch.Tensor], path: Path
     net.train()
     grid = np.concatenate([np.concatenate(tops, 1), np.concatenate(bottoms, 1)], 0)
     path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    cv2.imwrite(str(path), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
 
 
 def _sample_inputs(files: list[Path], n: int = 4, side: int = 256) -> list[torch.Tensor]:
@@ -237,17 +237,19 @@ def train(
         for k in LOSS_TERMS:
             if k in terms:
                 recent[k] = [*recent[k], float(terms[k].detach())][-20:]
-        losses = {k: float(np.mean(v)) for k, v in recent.items() if v}
+        losses = {k: float(np.mean(v)) for k, v in recent.items() if v}  # last 20 steps
         if step % cfg.log_every == 0 or step == cfg.steps:
             now = time.perf_counter()
-            rate = (step - s_last) / max(now - t_last, 1e-9)
+            n = step - s_last
+            rate = n / max(now - t_last, 1e-9)
             t_last, s_last = now, step
-            terms_text = " ".join(f"{k} {v:.4g}" for k, v in losses.items())
+            since = {k: float(np.mean(v[-n:])) for k, v in recent.items() if v}  # since the last line
+            terms_text = " ".join(f"{k} {v:.4g}" for k, v in since.items())
             log(f"step {step}/{cfg.steps} {terms_text} | {rate:.2f} steps/s")
         if step % cfg.checkpoint_every == 0 or step == cfg.steps:
             _save(checkpoint_path(cfg), state())
         if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):
-            _write_samples(net, samples, out_dir / "samples" / f"step_{step:06d}.jpg", cfg.device)
+            _write_samples(net, samples, out_dir / "samples" / f"step_{step:06d}.png", cfg.device)
     final = state()
     _save(checkpoint_path(cfg), final)
     return final

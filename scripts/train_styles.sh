@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Train the shipped styles one after another (fast architecture), exporting each to models/NAME.onnx.
+#
+# Resumable: a style whose models/NAME.onnx exists is skipped; one with a checkpoint continues from it.
+# Run in the background from the repository root:
+#   nohup scripts/train_styles.sh > checkpoints/queue.log 2>&1 &
+# Environment: STEPS (default 500), SIZE (192), BATCH (4), THREADS (2), STYLES (space-separated subset).
+set -u
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+SHARED=${SHARED:-../shared}
+STEPS=${STEPS:-500}
+SIZE=${SIZE:-192}
+BATCH=${BATCH:-4}
+THREADS=${THREADS:-2}
+
+# name  painting-file-stem  extra-args (per-style loss weights)
+QUEUE=(
+  "starry-night van_gogh_starry_night_1889"
+  "the-scream munch_the_scream_1893"
+  "great-wave hokusai_great_wave_off_kanagawa_c1831"
+  "udnie picabia_udnie_1913"
+  "composition-vii kandinsky_composition_vii_1913"
+  "the-kiss klimt_the_kiss_1908"
+  "minotaur turner_shipwreck_of_the_minotaur_c1810"
+  "woman-with-a-hat matisse_woman_with_a_hat_1905"
+  "water-lilies monet_water_lilies_1919"
+  "impression-sunrise monet_impression_sunrise_1872"
+)
+
+for entry in "${QUEUE[@]}"; do
+  read -r name stem extra <<<"$entry"
+  if [ -n "${STYLES:-}" ] && [[ " $STYLES " != *" $name "* ]]; then continue; fi
+  if [ -f "models/$name.onnx" ]; then echo "skip $name (models/$name.onnx exists)"; continue; fi
+  dir="checkpoints/$name"
+  mkdir -p "$dir"
+  args=(--steps "$STEPS" --threads "$THREADS" --checkpoint-dir "$dir" -o "models/$name.onnx"
+        --checkpoint-every 50 --sample-every 100 --log-every 10)
+  if [ -f "$dir/last.ckpt" ]; then
+    args+=(--resume "$dir/last.ckpt")
+  else
+    # shellcheck disable=SC2206
+    args+=(--style "$SHARED/data/style/$stem.jpg" --content "$SHARED/data/content" --name "$name"
+           --arch fast --size "$SIZE" --batch "$BATCH" --lr 2e-3
+           --vgg-weights "$SHARED/weights/vgg16_features.pth" --exclude 'sunhays80_*' $extra)
+  fi
+  echo "$(date +%T) start $name"
+  "$PY" -m stylecam.training train "${args[@]}" >>"$dir/train.log" 2>&1
+  echo "$(date +%T) done $name rc=$? $(tail -n 1 "$dir/train.log")"
+done

@@ -1,0 +1,304 @@
+"""Temporal smoothing: identity, EMA blending, and flow smoothing that removes flicker without ghosts."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from stylecam.errors import InputError
+from stylecam.smoothing import (
+    DEFAULT_STRENGTH,
+    SMOOTH_MODES,
+    EmaSmoother,
+    FlowSmoother,
+    PassThroughSmoother,
+    Smoother,
+    make_smoother,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# --------------------------------------------------------------------------- synthetic scenes
+
+
+def texture(width: int, height: int, seed: int, blur: float = 1.5) -> np.ndarray:
+    """A high-contrast BGR texture that optical flow can follow."""
+    rng = np.random.default_rng(seed)
+    img = rng.uniform(0, 255, (height, width, 3)).astype(np.float32)
+    img = cv2.GaussianBlur(img, (0, 0), blur)
+    img = cv2.normalize(img, None, 0, 255, cv2.NORM_MINMAX)
+    return img.astype(np.uint8)
+
+
+def moving_square(t: int, width: int = 192, height: int = 128, step: int = 3, size: int = 48) -> tuple:
+    """A textured square sliding right by ``step`` px per frame over a static textured background.
+
+    Returns the frame and the square's ``(x0, y0, size)``.
+    """
+    frame = texture(width, height, seed=1, blur=2.0)
+    patch = texture(size, size, seed=2, blur=1.0)
+    patch = (patch // 2 + 128).astype(np.uint8)  # brighter than the background: a clear edge
+    x0, y0 = 20 + step * t, (height - size) // 2
+    frame[y0 : y0 + size, x0 : x0 + size] = patch
+    return frame, (x0, y0, size)
+
+
+def stylize(frame: np.ndarray) -> np.ndarray:
+    """A deterministic stand-in "network": a colour remap of the frame."""
+    return cv2.applyColorMap(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLORMAP_JET)
+
+
+def flicker(image: np.ndarray, rng: np.random.Generator, sigma: float = 12.0) -> np.ndarray:
+    """The per-frame change of a real network: noise that differs from frame to frame."""
+    noise = rng.normal(0.0, sigma, image.shape)
+    return np.clip(image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def mad(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean absolute difference in grey levels."""
+    return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
+
+
+# --------------------------------------------------------------------------- the factory
+
+
+def test_make_smoother_modes_and_defaults() -> None:
+    assert SMOOTH_MODES == ("none", "ema", "flow")
+    kinds = {"none": PassThroughSmoother, "ema": EmaSmoother, "flow": FlowSmoother}
+    for mode in SMOOTH_MODES:
+        sm = make_smoother(mode)
+        assert isinstance(sm, kinds[mode])
+        assert isinstance(sm, Smoother)
+        assert sm.mode == mode
+    assert make_smoother("flow").strength == DEFAULT_STRENGTH
+    assert make_smoother("EMA", 0.25).strength == 0.25
+
+
+def test_unknown_mode_and_bad_strength_raise_value_error_that_the_cli_prints() -> None:
+    with pytest.raises(ValueError, match="unknown smoothing mode 'blur'"):
+        make_smoother("blur")
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(ValueError, match="strength"):
+            make_smoother("flow", bad)
+    with pytest.raises(InputError) as info:  # the same error is a user-facing InputError
+        make_smoother("blur")
+    assert "none, ema, flow" in info.value.one_line()
+
+
+def test_wrong_dtype_and_shape_are_rejected() -> None:
+    sm = make_smoother("flow")
+    good = np.zeros((8, 8, 3), np.uint8)
+    with pytest.raises(TypeError):
+        sm.update(good, good.astype(np.float32))
+    with pytest.raises(ValueError):
+        sm.update(good, np.zeros((8, 8, 4), np.uint8))
+
+
+# --------------------------------------------------------------------------- none and ema
+
+
+def test_none_is_the_identity() -> None:
+    sm = make_smoother("none")
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        styl = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+        out = sm.update(styl, styl)
+        assert out is styl
+
+
+def test_ema_blends_with_the_given_strength() -> None:
+    sm = make_smoother("ema", 0.3)
+    a = np.full((6, 9, 3), 100, np.uint8)
+    b = np.full((6, 9, 3), 200, np.uint8)
+    np.testing.assert_array_equal(sm.update(a, a), a)  # the first frame passes through
+    assert int(sm.update(b, b)[0, 0, 0]) == 170  # 0.7 * 200 + 0.3 * 100
+    assert int(sm.update(b, b)[0, 0, 0]) == 191  # 0.7 * 200 + 0.3 * 170
+    sm.reset()
+    np.testing.assert_array_equal(sm.update(a, a), a)
+
+
+def test_ema_leaves_a_ghost_trail_behind_motion() -> None:
+    """The baseline's weakness, which the flow test below shows is gone."""
+    sm = make_smoother("ema", 0.8)
+    for t in range(8):
+        frame, (x0, y0, s) = moving_square(t, step=4)
+        out = sm.update(frame, stylize(frame))
+    trail = np.s_[y0 : y0 + s, x0 - 16 : x0]  # where the square was a few frames ago
+    assert mad(out[trail], stylize(frame)[trail]) > 25
+
+
+# --------------------------------------------------------------------------- flow
+
+
+def test_flow_removes_flicker_on_a_static_scene() -> None:
+    rng = np.random.default_rng(1)
+    frame = texture(160, 96, seed=3)
+    clean = stylize(frame)
+    sm = make_smoother("flow", 0.8)
+    raw, smooth = [], []
+    prev_raw = prev_out = None
+    for t in range(16):
+        noisy_input = flicker(frame, rng, sigma=2.0)  # sensor noise
+        styl = flicker(clean, rng)
+        out = sm.update(noisy_input, styl)
+        if t >= 6 and prev_out is not None:
+            raw.append(mad(styl, prev_raw))
+            smooth.append(mad(out, prev_out))
+        prev_raw, prev_out = styl, out
+    assert np.mean(smooth) < 0.35 * np.mean(raw)
+    assert mad(out, clean) < 0.6 * mad(styl, clean)  # closer to the clean picture, not just frozen
+    assert sm.cuts == 0
+
+
+def test_flow_tracks_motion_without_ghosts() -> None:
+    rng = np.random.default_rng(2)
+    flow, ema = make_smoother("flow", 0.8), make_smoother("ema", 0.8)
+    for t in range(10):
+        frame, (x0, y0, s) = moving_square(t, step=3)
+        clean = stylize(frame)
+        styl = flicker(clean, rng, sigma=10.0)
+        out_flow, out_ema = flow.update(frame, styl), ema.update(frame, styl)
+    edge = np.s_[y0 + 4 : y0 + s - 4, x0 - 12 : x0 + 12]  # the trailing edge of the square, both sides
+    inside = np.s_[y0 + 8 : y0 + s - 8, x0 + 8 : x0 + s - 8]
+    assert mad(out_flow[edge], clean[edge]) < 6  # follows the current picture
+    assert mad(out_ema[edge], clean[edge]) > 20  # where ema shows a trail
+    # inside the moving square the flicker is averaged away along the motion, not just passed on
+    assert mad(out_flow[inside], clean[inside]) < 0.6 * mad(styl[inside], clean[inside])
+    assert flow.cuts == 0
+
+
+def test_scene_cut_resets() -> None:
+    rng = np.random.default_rng(3)
+    sm = make_smoother("flow")
+    first = texture(128, 80, seed=4)
+    for _ in range(5):
+        sm.update(first, flicker(stylize(first), rng))
+    other = texture(128, 80, seed=5, blur=3.0)
+    styl = flicker(stylize(other), rng)
+    out = sm.update(other, styl)
+    np.testing.assert_array_equal(out, styl)
+    assert sm.cuts == 1
+    assert sm.confidence == 0.0
+    # and the new scene is smoothed from the next frame on
+    styl2 = flicker(stylize(other), rng)
+    assert mad(sm.update(other, styl2), styl2) > 2
+
+
+def test_reset_and_size_change_start_afresh() -> None:
+    rng = np.random.default_rng(4)
+    sm = make_smoother("flow")
+    frame = texture(96, 64, seed=6)
+    for _ in range(3):
+        sm.update(frame, flicker(stylize(frame), rng))
+    bigger = cv2.resize(frame, (120, 80))
+    styl = flicker(stylize(bigger), rng)
+    out = sm.update(bigger, styl)
+    assert out.shape == styl.shape
+    np.testing.assert_array_equal(out, styl)
+    assert sm.cuts == 0  # a new size is not counted as a cut
+    sm.update(bigger, flicker(stylize(bigger), rng))
+    sm.reset()
+    styl = flicker(stylize(bigger), rng)
+    np.testing.assert_array_equal(sm.update(bigger, styl), styl)
+
+
+@pytest.mark.parametrize("mode", SMOOTH_MODES)
+@pytest.mark.parametrize("size", [(7, 5), (1, 1), (5, 33), (641, 359)])
+def test_odd_and_tiny_sizes(mode: str, size: tuple[int, int]) -> None:
+    width, height = size
+    rng = np.random.default_rng(5)
+    sm = make_smoother(mode)
+    for _ in range(4):
+        frame = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        out = sm.update(frame, stylize(frame))
+        assert out.shape == (height, width, 3)
+        assert out.dtype == np.uint8
+
+
+def test_input_of_another_size_or_grey_is_accepted() -> None:
+    """The flow is estimated on the input; the blending happens at the stylized size."""
+    rng = np.random.default_rng(6)
+    sm = make_smoother("flow")
+    frame = texture(200, 120, seed=7)
+    clean = cv2.resize(stylize(frame), (100, 60))
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+    for t in range(6):
+        out = sm.update(frame if t % 2 else grey, flicker(clean, rng))
+    assert out.shape == (60, 100, 3)
+    assert sm.cuts == 0 and sm.confidence > 0.5
+
+
+def test_dropped_frames_fall_back_to_the_fresh_frame_where_the_warp_fails() -> None:
+    """A jump the flow cannot follow (frames dropped in live mode) must not leave the old picture behind."""
+    rng = np.random.default_rng(7)
+    sm = make_smoother("flow", 0.9)
+    for t in range(6):
+        frame, _ = moving_square(t, step=2)
+        sm.update(frame, flicker(stylize(frame), rng))
+    _, (old_x, y0, s) = moving_square(5, step=2)
+    frame, (new_x, _, _) = moving_square(40, step=2)  # 34 frames dropped: the square jumped 70 px
+    clean = stylize(frame)
+    styl = flicker(clean, rng, sigma=4.0)
+    out = sm.update(frame, styl)
+    for x in (old_x, new_x):  # where the square was, and where it is now
+        region = np.s_[y0 : y0 + s, x : x + s]
+        assert mad(out[region], clean[region]) < 8
+    # the static background is still smoothed
+    assert sm.cuts == 0
+
+
+def test_strength_zero_is_the_identity_and_stronger_smooths_more() -> None:
+    frame = texture(96, 64, seed=8)
+    clean = stylize(frame)
+    errors = {}
+    for strength in (0.0, 0.5, 0.9):
+        rng = np.random.default_rng(8)
+        sm = make_smoother("flow", strength)
+        for _ in range(12):
+            styl = flicker(clean, rng)
+            out = sm.update(frame, styl)
+        if strength == 0.0:
+            np.testing.assert_array_equal(out, styl)
+        errors[strength] = mad(out, clean)
+    assert errors[0.0] > errors[0.5] > errors[0.9]
+
+
+def test_runtime_module_does_not_import_torch() -> None:
+    code = "import sys, stylecam.smoothing; sys.exit(1 if 'torch' in sys.modules else 0)"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=60, capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()
+
+
+# --------------------------------------------------------------------------- the evaluation's metric
+
+
+def _eval_module():
+    path = REPO / "scripts" / "eval_temporal.py"
+    spec = importlib.util.spec_from_file_location("eval_temporal", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_warping_error_is_zero_for_consistent_motion_and_large_for_flicker() -> None:
+    ev = _eval_module()
+    a, _ = moving_square(0, step=3)
+    b, _ = moving_square(1, step=3)
+    ga, gb = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY), cv2.cvtColor(b, cv2.COLOR_BGR2GRAY)
+    ref = ev.ReferenceFlow("dis-medium")
+    base = ev.grid(*ga.shape)
+    fwd, bwd = ref(ga, gb), ref(gb, ga)
+    mask = ev.consistent_mask(fwd, bwd, base)
+    assert mask.mean() > 0.8
+    consistent = ev.warping_error(stylize(a), stylize(b), fwd, mask, base)
+    flickering = ev.warping_error(stylize(a), flicker(stylize(b), np.random.default_rng(9)), fwd, mask, base)
+    assert consistent < 2e-3
+    assert flickering > 1.5e-3 + consistent
