@@ -225,7 +225,9 @@ def consistent_mask(fwd: np.ndarray, bwd: np.ndarray, base: np.ndarray) -> np.nd
     return (lhs <= rhs) & inside
 
 
-def warping_error(o_t: np.ndarray, o_next: np.ndarray, fwd: np.ndarray, mask: np.ndarray, base: np.ndarray) -> float:
+def warping_error(
+    o_t: np.ndarray, o_next: np.ndarray, fwd: np.ndarray, mask: np.ndarray, base: np.ndarray
+) -> float:
     """Σ M·(O_t − W(O_{t+1}))² / Σ M, RGB in [0, 1], M per channel."""
     warped = cv2.remap(o_next, base + fwd, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     diff = (o_t.astype(np.float32) - warped.astype(np.float32)) / 255.0
@@ -306,7 +308,9 @@ def evaluate(
                     bwd = ref(gray, prev_gray)
                     mask = consistent_mask(fwd, bwd, base)
                     for m in modes:
-                        stats[m].warp.setdefault(r, []).append(warping_error(prev_out[m], outs[m], fwd, mask, base))
+                        stats[m].warp.setdefault(r, []).append(
+                            warping_error(prev_out[m], outs[m], fwd, mask, base)
+                        )
                     if moving is None:
                         bwd_mag = np.linalg.norm(bwd, axis=-1)
                         moving = bwd_mag >= moving_px
@@ -429,11 +433,19 @@ def save_picture(path: Path, result: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("videos", nargs="+", type=Path, help="video files, or Sintel folders with flow/ and occlusions/")
-    p.add_argument("--style", action="append", required=True, help="style name or .onnx path ('standin': no model)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
+    )
+    p.add_argument(
+        "videos", nargs="+", type=Path, help="video files, or Sintel folders with flow/ and occlusions/"
+    )
+    p.add_argument(
+        "--style", action="append", required=True, help="style name or .onnx path ('standin': no model)"
+    )
     p.add_argument("--modes", default=",".join(SMOOTH_MODES), help="comma-separated modes (default: all)")
-    p.add_argument("--strength", type=float, help="--smooth-strength for ema and flow (default: the runtime's)")
+    p.add_argument(
+        "--strength", type=float, help="--smooth-strength for ema and flow (default: the runtime's)"
+    )
     p.add_argument("--max-width", type=int, default=640, help="evaluate at this width at most (default 640)")
     p.add_argument("--max-frames", type=int, help="only the first N frames of each clip")
     p.add_argument("--ref", default="dis-medium,farneback", help="reference flows (dis-medium, farneback)")
@@ -443,7 +455,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, help="cv2.setNumThreads for the smoothers and the metrics")
     p.add_argument("--timing-frames", type=int, default=60, help="frames used for the ms measurements")
     p.add_argument("--picture", type=Path, help="save the picked frame under each mode side by side (JPEG)")
-    p.add_argument("--picture-frame", type=int, help="frame index for --picture (default: most motion, mid clip)")
+    p.add_argument(
+        "--picture-frame", type=int, help="frame index for --picture (default: most motion, mid clip)"
+    )
     p.add_argument("--picture-clip", help="substring of the clip used for --picture (default: the first)")
     p.add_argument("--json", type=Path, help="write the results here (default: print them after the tables)")
     args = p.parse_args(argv)
@@ -458,7 +472,11 @@ def main(argv: list[str] | None = None) -> int:
         name, stylize = load_stylizer(style, args.device)
         for video in args.videos:
             clip = open_clip(video, args.max_width, args.max_frames, args.sintel_pass)
-            wanted = args.picture and not picture_done and (not args.picture_clip or args.picture_clip in clip.name)
+            wanted = (
+                args.picture
+                and not picture_done
+                and (not args.picture_clip or args.picture_clip in clip.name)
+            )
             res = evaluate(
                 clip,
                 name,

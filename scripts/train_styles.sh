@@ -4,14 +4,14 @@
 # Resumable: a style whose models/NAME.onnx exists is skipped; one with a checkpoint continues from it.
 # Run in the background from the repository root:
 #   nohup scripts/train_styles.sh > checkpoints/queue.log 2>&1 &
-# Environment: STEPS (default 500), SIZE (192), BATCH (4), THREADS (2), STYLES (space-separated subset).
+# Environment: STEPS (default 400), SIZE (192), BATCH (2), THREADS (2), STYLES (space-separated subset).
 set -u
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 SHARED=${SHARED:-../shared}
-STEPS=${STEPS:-500}
+STEPS=${STEPS:-400}
 SIZE=${SIZE:-192}
-BATCH=${BATCH:-4}
+BATCH=${BATCH:-2}
 THREADS=${THREADS:-2}
 
 # name  painting-file-stem  extra-args (per-style loss weights)
@@ -24,8 +24,6 @@ QUEUE=(
   "the-kiss klimt_the_kiss_1908"
   "minotaur turner_shipwreck_of_the_minotaur_c1810"
   "woman-with-a-hat matisse_woman_with_a_hat_1905"
-  "water-lilies monet_water_lilies_1919"
-  "impression-sunrise monet_impression_sunrise_1872"
 )
 
 for entry in "${QUEUE[@]}"; do

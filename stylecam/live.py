@@ -94,6 +94,9 @@ HELP: list[tuple[str, str]] = [
 
 STRENGTH_STEP = 0.1
 
+#: Pictures lower than this are enlarged for the window (overlays need the room).
+DISPLAY_MIN_HEIGHT = 360
+
 
 # --------------------------------------------------------------------------- image operations
 
@@ -753,13 +756,20 @@ class LiveController:
         return " | ".join(parts + modes)
 
     def overlay(self, frame: Frame, image: np.ndarray) -> np.ndarray:
-        """The window's picture: ``image`` with the stats line, badges, messages and help drawn on a copy.
+        """The window's picture: ``image`` with the stats line, badges, messages and help drawn on a copy
+        (enlarged to :data:`DISPLAY_MIN_HEIGHT` when lower).
 
         Also measures the capture-to-display latency (call it just before showing).
         """
         self._overlay_used = True
         self._note_latency(frame)
-        out = image.copy()
+        if image.shape[0] < DISPLAY_MIN_HEIGHT:  # small sources are shown enlarged, so the text stays legible
+            f = DISPLAY_MIN_HEIGHT / image.shape[0]
+            out = cv2.resize(
+                image, (round(image.shape[1] * f), DISPLAY_MIN_HEIGHT), interpolation=cv2.INTER_LINEAR
+            )
+        else:
+            out = image.copy()
         h, w = out.shape[:2]
         scale = _font_scale(h)
         _label(out, self.stats_line(), (8, 8), scale)
@@ -779,7 +789,7 @@ class LiveController:
             _label(out, "original", (8, h - 8), scale * 0.8, anchor="bottom")
             (tw, _), _ = cv2.getTextSize("stylized", _FONT, scale * 0.8, _thick(scale * 0.8))
             _label(out, "stylized", (max(half + 8, w - tw - 24), h - 8), scale * 0.8, anchor="bottom")
-        message = self.message
+        message = "" if self.show_help else self.message
         if message:
             (tw, _), _ = cv2.getTextSize(message, _FONT, scale, _thick(scale))
             bottom = h - 8 - (int(40 * scale) if self.split else 0)
@@ -794,7 +804,10 @@ class LiveController:
 
     def _draw_help(self, out: np.ndarray, scale: float) -> None:
         rows = [(keys, what) for keys, what in HELP]
-        names = [f"{i + 1}  {self.style_name(i)}" for i in range(min(9, len(self.styles)))]
+        names = [
+            f"{i + 1}  {self.style_name(i)}" + ("  <" if i == self.current else "")
+            for i in range(min(9, len(self.styles)))
+        ]
         _help_panel(out, "stylecam live - keys", rows, names, scale)
 
     # ------------------------------------------------------------------ end
@@ -897,7 +910,6 @@ def _help_panel(
 ) -> None:
     """A dark panel in the middle: the keys on the left, the first nine styles on the right."""
     h, w = img.shape[:2]
-    scale = scale * 0.85
     while True:
         thick = _thick(scale)
         key_w = max(cv2.getTextSize(k, _FONT, scale, thick)[0][0] for k, _ in rows)
@@ -1089,6 +1101,7 @@ def run_live(args: argparse.Namespace) -> int:
     if window_on:
         window = WindowSink(
             "stylecam",
+            min_height=DISPLAY_MIN_HEIGHT,
             overlay=controller.overlay,
             on_key=controller.handle_key,
             fullscreen=bool(_arg(args, "fullscreen", False)),

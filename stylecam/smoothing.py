@@ -239,7 +239,16 @@ class FlowSmoother:
         cut_fraction: float = 0.3,
         fb_rel: float = 0.01,
         fb_abs: float = 0.5,
+        mb_check: bool = False,
+        mb_rel: float = 0.01,
+        mb_abs: float = 0.002,
+        erode: int = 3,
+        nearest: bool = False,
     ) -> None:
+        self._interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+        self.mb_check = mb_check
+        self.mb_rel = mb_rel
+        self.mb_abs = mb_abs
         self.fb_rel = float(fb_rel)
         self.fb_abs = float(fb_abs)
         self.strength = _check_strength(strength)
@@ -255,7 +264,7 @@ class FlowSmoother:
         self._small: tuple[int, int] = (0, 0)
         self._grid_small: np.ndarray | None = None
         self._grid_full: np.ndarray | None = None
-        self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+        self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (erode, erode))
         self.reset()
 
     def reset(self) -> None:
@@ -308,7 +317,7 @@ class FlowSmoother:
         back *= np.float32(width / ws), np.float32(height / hs)
         flow = cv2.resize(back, (width, height), interpolation=cv2.INTER_LINEAR)
         coords = cv2.add(flow, self._grid_full)
-        warped = cv2.remap(prev_out, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped = cv2.remap(prev_out, coords, None, self._interp, borderMode=cv2.BORDER_REPLICATE)
         trust *= np.float32(self.strength)
         weight = cv2.resize(trust, (width, height), interpolation=cv2.INTER_LINEAR)
         out = cv2.blendLinear(warped, stylized, weight, cv2.subtract(1.0, weight))
@@ -346,6 +355,13 @@ class FlowSmoother:
             mag_f = cv2.magnitude(fwd_at[..., 0], fwd_at[..., 1])
             rhs = self.fb_rel * (mag_b * mag_b + mag_f * mag_f) + self.fb_abs
             inside &= lhs * lhs <= rhs
+        if self.mb_check:
+            # Ruder et al.'s motion-boundary test: the flow is smeared across the edges of moving things
+            du = cv2.Sobel(back, cv2.CV_32F, 1, 0, ksize=1)
+            dv = cv2.Sobel(back, cv2.CV_32F, 0, 1, ksize=1)
+            grad = (du * du).sum(-1) + (dv * dv).sum(-1)
+            mag2 = (back * back).sum(-1)
+            inside &= grad <= self.mb_rel * mag2 + self.mb_abs
         trust *= inside
         trust = cv2.erode(trust, self._kernel)
         return trust, back

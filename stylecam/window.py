@@ -166,6 +166,8 @@ class WindowSink:
             arrive as toolkit-specific codes; see :mod:`stylecam.live`).
         fullscreen: start in fullscreen.
         size: initial window size ``(w, h)``; ``None`` uses the frame size.
+        min_height: open the window at least this high (keeping the aspect
+            ratio); the picture is scaled to the window.
 
     Raises (from :meth:`open`):
         DeviceError: no display here (the message says why; the hint names
@@ -182,8 +184,10 @@ class WindowSink:
         on_key: Callable[[int], object] | None = None,
         fullscreen: bool = False,
         size: tuple[int, int] | None = None,
+        min_height: int = 0,
     ) -> None:
         self.title = title
+        self.min_height = int(min_height)
         self.overlay = overlay
         self.on_key = on_key
         self.size = size
@@ -231,6 +235,8 @@ class WindowSink:
         try:
             cv2.namedWindow(self.title, flags)
             w, h = self.size or (info.width, info.height)
+            if 0 < h < self.min_height:
+                w, h = round(w * self.min_height / h), self.min_height
             cv2.resizeWindow(self.title, int(w), int(h))
         except cv2.error as exc:  # a build without GUI support (opencv-python-headless)
             raise DeviceError(

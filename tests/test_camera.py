@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -45,7 +46,7 @@ class FakeCamera:
 class FakeCapture:
     """Stands in for cv2.VideoCapture: the same methods the camera source uses."""
 
-    bus: dict[int | str, FakeCamera] = {}
+    bus: ClassVar[dict[int | str, FakeCamera]] = {}
 
     def __init__(self, device: int | str, api: int | None = None) -> None:
         self.cam = self.bus.get(device)
@@ -53,7 +54,7 @@ class FakeCapture:
         if self.open:
             self.cam.opens += 1
 
-    def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+    def isOpened(self) -> bool:  # OpenCV's name
         return self.open
 
     def set(self, prop: int, value: float) -> bool:

@@ -172,7 +172,11 @@ def test_snapshot_writes_the_clean_picture_as_png(styles, tmp_path):
     ctl.overlay(f, out)  # overlays go on a copy, never into snapshots
     assert ctl.handle_key(ord("s")) == "snapshot"
     path = ctl.snapshots[0]
-    assert path.parent == tmp_path / "snaps" and path.suffix == ".png" and path.name.startswith("stylecam-invert-")
+    assert (
+        path.parent == tmp_path / "snaps"
+        and path.suffix == ".png"
+        and path.name.startswith("stylecam-invert-")
+    )
     np.testing.assert_array_equal(cv2.imread(str(path)), out)
     second = ctl.snapshot()
     assert second is not None and second != path
@@ -308,7 +312,9 @@ def test_stale_frames_keep_the_last_picture_and_show_the_status(styles, tmp_path
     ctl = controller(styles, tmp_path)
     f = frame()
     out = ctl.process(f)
-    stale = Frame(index=0, image=f.image, time=time.perf_counter(), extra={"stale": True, "status": "camera 0 lost"})
+    stale = Frame(
+        index=0, image=f.image, time=time.perf_counter(), extra={"stale": True, "status": "camera 0 lost"}
+    )
     np.testing.assert_array_equal(ctl.process(stale), out)
     assert ctl.status == "camera 0 lost"
     shown = ctl.overlay(stale, out)
@@ -427,3 +433,61 @@ def test_live_runtime_does_not_need_torch():
 def test_stylizer_factory_defaults_to_the_engine(styles, tmp_path):
     ctl = controller(styles, tmp_path)
     assert isinstance(ctl.stylizer(), Stylizer)
+
+
+LIVE_UNDER_XVFB = r"""
+import argparse, json, threading, time, cv2
+from xvfb_util import screen, find_window, send_key
+from stylecam.live import run_live
+
+def driver():
+    wid = find_window("stylecam", 30)
+    time.sleep(1.0)
+    cv2.imwrite(OUT + "/plain.png", screen())
+    for key, name in (("v", "split"), ("h", "help")):
+        send_key(wid, key)
+        time.sleep(0.7)
+        cv2.imwrite(OUT + f"/{name}.png", screen())
+    send_key(wid, "q")
+
+threading.Thread(target=driver, daemon=True).start()
+args = argparse.Namespace(source=CLIP, loop=True, style="invert", device="cpu", smooth="none", threads=1,
+                          snapshots=OUT + "/snaps")
+t0 = time.monotonic()
+rc = run_live(args)
+print(json.dumps({"rc": rc, "seconds": time.monotonic() - t0}))
+"""
+
+
+def test_live_window_under_xvfb_split_view_and_help(models_dir, tmp_path):
+    """End to end: `stylecam live clip.mp4 --loop` in a real window, keys v, h and q sent through X."""
+    from xvfb_util import Xvfb, have_xdotool, have_xvfb, run_child
+
+    if not (have_xvfb() and have_xdotool()):
+        pytest.skip("needs Xvfb and xdotool")
+    w, h = 320, 180
+    grey = np.full((h, w, 3), 60, np.uint8)
+    clip = tmp_path / "grey.mp4"
+    sink = VideoFileSink(clip, fps=25, timing="index")
+    from stylecam.frames import StreamInfo
+
+    sink.open(StreamInfo(width=w, height=h, fps=25))
+    for i in range(10):
+        sink.write(Frame(index=i, image=grey, time=0.0), grey)
+    sink.close()
+    with Xvfb(1280, 720) as xvfb:  # larger than the window: the pointer sits in the middle of the screen
+        code = f"OUT = {str(tmp_path)!r}\nCLIP = {str(clip)!r}\n" + LIVE_UNDER_XVFB
+        result = run_child(code, xvfb, timeout=90)
+    assert result["rc"] == 0 and result["seconds"] < 30
+    # the 320x180 clip is shown enlarged to 640x360 (room for the overlays), at the screen's top left
+    plain, split, helped = (
+        cv2.imread(str(tmp_path / f"{n}.png"))[: 2 * h, : 2 * w].astype(int)
+        for n in ("plain", "split", "help")
+    )
+    band = slice(120, 240)  # below the stats line, above the message line
+    assert np.abs(plain[band, 40:600] - 195).max() <= 6  # inverted grey everywhere
+    assert np.abs(split[band, 40:300] - 60).max() <= 6  # the original on the left
+    assert np.abs(split[band, 340:600] - 195).max() <= 6  # the style on the right
+    assert (split[band, 319:321] >= 250).all()  # the divider
+    middle = helped[100:260, 120:520]
+    assert middle.mean() < 0.6 * split[100:260, 120:520].mean() and (middle > 200).any()  # the help panel

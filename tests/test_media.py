@@ -359,6 +359,7 @@ def test_other_containers_by_suffix(tmp_path):
 
 
 @pytest.mark.shared
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "frames", "fps"),
     [("chaplin_silent_film_clip_640x360_9s.mp4", 241, 25), ("cockatoo_handheld_1280x720_14s.mp4", 280, 20)],

@@ -51,8 +51,9 @@ def moving_square(t: int, width: int = 192, height: int = 128, step: int = 3, si
 
 
 def stylize(frame: np.ndarray) -> np.ndarray:
-    """A deterministic stand-in "network": a colour remap of the frame."""
-    return cv2.applyColorMap(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLORMAP_JET)
+    """A deterministic stand-in "network": a colour remap of the frame (kept off 0 and 255 so noise stays unbiased)."""
+    colour = cv2.applyColorMap(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLORMAP_JET)
+    return cv2.convertScaleAbs(colour, alpha=0.7, beta=40)
 
 
 def flicker(image: np.ndarray, rng: np.random.Generator, sigma: float = 12.0) -> np.ndarray:
@@ -167,8 +168,9 @@ def test_flow_tracks_motion_without_ghosts() -> None:
         out_flow, out_ema = flow.update(frame, styl), ema.update(frame, styl)
     edge = np.s_[y0 + 4 : y0 + s - 4, x0 - 12 : x0 + 12]  # the trailing edge of the square, both sides
     inside = np.s_[y0 + 8 : y0 + s - 8, x0 + 8 : x0 + s - 8]
-    assert mad(out_flow[edge], clean[edge]) < 6  # follows the current picture
-    assert mad(out_ema[edge], clean[edge]) > 20  # where ema shows a trail
+    fresh = mad(styl[edge], clean[edge])  # the network's own per-frame error, about 8
+    assert mad(out_flow[edge], clean[edge]) < fresh  # follows the current picture: no trail
+    assert mad(out_ema[edge], clean[edge]) > 3 * fresh  # where ema shows one
     # inside the moving square the flicker is averaged away along the motion, not just passed on
     assert mad(out_flow[inside], clean[inside]) < 0.6 * mad(styl[inside], clean[inside])
     assert flow.cuts == 0

@@ -7,6 +7,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ BACKEND = "stylecam-fake"
 class FakeBackend:
     """A pyvirtualcam backend (the interface of pyvirtualcam.camera.Backend) that keeps what it gets."""
 
-    instances: list[FakeBackend] = []
+    instances: ClassVar[list[FakeBackend]] = []
 
     def __init__(self, *, width: int, height: int, fps: float, fourcc: int, device: str | None, **kw) -> None:
         if device not in (None, "/dev/fake0"):
@@ -122,7 +123,9 @@ def test_missing_pyvirtualcam_says_how_to_install(monkeypatch):
     assert err.value.hint == "pip install 'stylecam[virtualcam]'"
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the real v4l2loopback backend is Linux-only")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the real v4l2loopback backend is Linux-only"
+)
 def test_the_real_library_without_a_loopback_device_fails_with_the_setup_line():
     if list(Path("/dev").glob("video*")):
         pytest.skip("this machine has video devices; a loopback one might exist")
@@ -141,7 +144,7 @@ def test_setup_hints_per_os():
 
 
 def test_run_live_sends_the_stylized_stream_to_the_virtual_camera(fake_backend, models_dir, tmp_path):
-    from test_live import W, H, write_clip
+    from test_live import H, W, write_clip
 
     from stylecam.live import run_live
 

@@ -26,12 +26,33 @@ import numpy as np
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 
-_XWD_FIELDS = (
-    "header_size file_version pixmap_format pixmap_depth pixmap_width pixmap_height xoffset byte_order "
-    "bitmap_unit bitmap_bit_order bitmap_pad bits_per_pixel bytes_per_line visual_class red_mask green_mask "
-    "blue_mask bits_per_rgb colormap_entries ncolors window_width window_height window_x window_y "
-    "window_bdrwidth"
-).split()
+_XWD_FIELDS = [
+    "header_size",
+    "file_version",
+    "pixmap_format",
+    "pixmap_depth",
+    "pixmap_width",
+    "pixmap_height",
+    "xoffset",
+    "byte_order",
+    "bitmap_unit",
+    "bitmap_bit_order",
+    "bitmap_pad",
+    "bits_per_pixel",
+    "bytes_per_line",
+    "visual_class",
+    "red_mask",
+    "green_mask",
+    "blue_mask",
+    "bits_per_rgb",
+    "colormap_entries",
+    "ncolors",
+    "window_width",
+    "window_height",
+    "window_x",
+    "window_y",
+    "window_bdrwidth",
+]
 
 
 def have_xvfb() -> bool:
@@ -122,7 +143,9 @@ def run_child(code: str, xvfb: Xvfb, timeout: float = 60.0) -> dict:
     )
     lines = [ln for ln in result.stdout.splitlines() if ln.startswith("{")]
     if result.returncode != 0 or not lines:
-        raise AssertionError(f"child failed (rc {result.returncode}):\n{result.stdout}\n{result.stderr[-3000:]}")
+        raise AssertionError(
+            f"child failed (rc {result.returncode}):\n{result.stdout}\n{result.stderr[-3000:]}"
+        )
     out = json.loads(lines[-1])
     out["stderr"] = result.stderr
     return out
@@ -151,7 +174,7 @@ def find_window(title: str, timeout: float = 10.0) -> int:
 
 def send_key(window: int, key: str) -> None:
     """Press and release ``key`` (an xdotool key name: 'q', 'h', 'Escape', 'Right') in ``window``."""
-    subprocess.run(["xdotool", "key", "--window", str(window), key], check=True, timeout=5)
+    subprocess.run(["xdotool", "key", "--window", str(window), key], check=True, timeout=5, capture_output=True)
 
 
 class _ClientMessage(ctypes.Structure):

@@ -41,7 +41,9 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--style", help="the painting (JPEG/PNG)")
     p.add_argument("--content", help="folder of training photos (searched recursively)")
     p.add_argument("--name", help="style name, e.g. 'my-style' (default: from the painting's file name)")
-    p.add_argument("--arch", choices=("fast", "quality"), default=d.arch, help="network (default: %(default)s)")
+    p.add_argument(
+        "--arch", choices=("fast", "quality"), default=d.arch, help="network (default: %(default)s)"
+    )
     p.add_argument("--size", type=int, default=d.size, help="training crop size (default: %(default)s)")
     p.add_argument("--steps", type=int, default=d.steps, help="training steps (default: %(default)s)")
     p.add_argument("--batch", type=int, default=d.batch, help="batch size (default: %(default)s)")
@@ -50,16 +52,29 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--content-weight", type=float, default=d.content_weight, help="(default: %(default)s)")
     p.add_argument("--tv-weight", type=float, default=d.tv_weight, help="(default: %(default)s)")
     p.add_argument(
-        "--temporal-weight", type=float, default=d.temporal_weight, help="stability term (default: %(default)s)"
+        "--temporal-weight",
+        type=float,
+        default=d.temporal_weight,
+        help="stability term (default: %(default)s)",
     )
     p.add_argument(
-        "--content-layer", choices=("relu2_2", "relu3_3"), default=d.content_layer, help="(default: %(default)s)"
+        "--content-layer",
+        choices=("relu2_2", "relu3_3"),
+        default=d.content_layer,
+        help="(default: %(default)s)",
     )
     p.add_argument(
-        "--style-size", type=int, default=d.style_size, help="painting's longer side in px (default: %(default)s)"
+        "--style-size",
+        type=int,
+        default=d.style_size,
+        help="painting's longer side in px (default: %(default)s)",
     )
-    p.add_argument("--vgg-weights", help="local VGG16 features state dict (default: torchvision's, downloaded)")
-    p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip content files (repeatable)")
+    p.add_argument(
+        "--vgg-weights", help="local VGG16 features state dict (default: torchvision's, downloaded)"
+    )
+    p.add_argument(
+        "--exclude", action="append", default=[], metavar="GLOB", help="skip content files (repeatable)"
+    )
     p.add_argument("--resume", metavar="CKPT", help="continue a run from its checkpoint")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="(default: %(default)s)")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
@@ -152,7 +167,7 @@ def export_main(argv: list[str]) -> int:
         print(f"stylecam export: error: {INSTALL_HINT}", file=sys.stderr)
         return 2
     from ..models import user_models_dir
-    from .export import export_net, load_checkpoint, build_metadata, net_from_checkpoint
+    from .export import build_metadata, export_net, load_checkpoint, net_from_checkpoint
 
     args = export_parser().parse_args(argv)
     try:

@@ -58,7 +58,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     except Exception as exc:  # torch raises many types for a corrupt file
         raise InputError(f"{path} is not a readable checkpoint ({type(exc).__name__})", "retrain") from None
     if not isinstance(ckpt, dict) or "model" not in ckpt or "config" not in ckpt:
-        raise InputError(f"{path} is not a stylecam checkpoint", "give the .ckpt file written by 'stylecam train'")
+        raise InputError(
+            f"{path} is not a stylecam checkpoint", "give the .ckpt file written by 'stylecam train'"
+        )
     return ckpt
 
 
@@ -69,7 +71,9 @@ def net_from_checkpoint(ckpt: dict[str, Any]) -> nn.Module:
         net = build_net(arch)
         net.load_state_dict(ckpt["model"])
     except (ValueError, RuntimeError) as exc:
-        raise InputError(f"checkpoint does not hold a '{arch}' network ({str(exc)[:120]})", "retrain") from None
+        raise InputError(
+            f"checkpoint does not hold a '{arch}' network ({str(exc)[:120]})", "retrain"
+        ) from None
     return net.eval()
 
 

@@ -43,8 +43,13 @@ def tv_loss(img: torch.Tensor) -> torch.Tensor:
 
 
 def random_warp_grid(
-    batch: int, height: int, width: int, generator: torch.Generator, max_shift: float = 6.0,
-    max_rot_deg: float = 2.0, max_scale: float = 0.03,
+    batch: int,
+    height: int,
+    width: int,
+    generator: torch.Generator,
+    max_shift: float = 6.0,
+    max_rot_deg: float = 2.0,
+    max_scale: float = 0.03,
 ) -> torch.Tensor:
     """Sampling grids for ``grid_sample`` of small random affine motions (shift, rotation, zoom)."""
     r = torch.rand(batch, 4, generator=generator) * 2 - 1
@@ -64,7 +69,9 @@ def warp(img: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
     return F.grid_sample(img, grid.to(img.dtype), mode="bilinear", padding_mode="border", align_corners=False)
 
 
-def stability_loss(stylized_moved: torch.Tensor, moved_stylized: torch.Tensor, margin: int = 8) -> torch.Tensor:
+def stability_loss(
+    stylized_moved: torch.Tensor, moved_stylized: torch.Tensor, margin: int = 8
+) -> torch.Tensor:
     """Mean squared difference of ``f(warp(x) + noise)`` and ``warp(f(x))`` away from the border."""
     a = stylized_moved[..., margin:-margin, margin:-margin].float()
     b = moved_stylized[..., margin:-margin, margin:-margin].float()

@@ -151,7 +151,15 @@ def train(
 
         ckpt = load_checkpoint(resume)
         saved = dict(ckpt["config"])
-        for key in ("steps", "device", "threads", "checkpoint_dir", "checkpoint_every", "sample_every", "log_every"):
+        for key in (
+            "steps",
+            "device",
+            "threads",
+            "checkpoint_dir",
+            "checkpoint_every",
+            "sample_every",
+            "log_every",
+        ):
             saved[key] = getattr(cfg, key)
         known = {f.name for f in dataclasses.fields(TrainConfig)}
         cfg = TrainConfig(**{k: v for k, v in saved.items() if k in known})
@@ -197,7 +205,11 @@ def train(
             "elapsed": elapsed,
             "losses": losses,
             "config": dataclasses.asdict(cfg),
-            "rng": {"numpy": rng.bit_generator.state, "torch": gen.get_state(), "torch_global": torch.get_rng_state()},
+            "rng": {
+                "numpy": rng.bit_generator.state,
+                "torch": gen.get_state(),
+                "torch_global": torch.get_rng_state(),
+            },
         }
 
     net.train()

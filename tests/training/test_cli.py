@@ -1,0 +1,108 @@
+"""``stylecam train`` / ``stylecam export`` entry points: exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stylecam.training.cli import export_main, train_main
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_train_then_export(
+    tiny_data: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    painting, content = tiny_data
+    out = tmp_path / "my-style.onnx"
+    rc = train_main(
+        [
+            "--style",
+            str(painting),
+            "--content",
+            str(content),
+            "--name",
+            "my-style",
+            "--size",
+            "32",
+            "--steps",
+            "2",
+            "--batch",
+            "1",
+            "--style-size",
+            "48",
+            "--vgg-weights",
+            "random",
+            "--threads",
+            "2",
+            "--sample-every",
+            "0",
+            "--checkpoint-dir",
+            str(tmp_path / "ck"),
+            "-o",
+            str(out),
+        ]
+    )
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    assert out.is_file() and "max error" in captured.out
+    again = tmp_path / "again.onnx"
+    assert export_main([str(tmp_path / "ck" / "last.ckpt"), "-o", str(again)]) == 0
+    assert again.is_file()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--style", "/nonexistent/painting.jpg", "--content", "."],
+        ["--content", "."],
+        ["--resume", "/nonexistent/last.ckpt"],
+    ],
+)
+def test_train_bad_input_is_one_line(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    assert train_main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("stylecam train: error:")
+
+
+def test_train_empty_content_dir(
+    tiny_data: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    painting, _ = tiny_data
+    (tmp_path / "empty").mkdir()
+    rc = train_main(
+        [
+            "--style",
+            str(painting),
+            "--content",
+            str(tmp_path / "empty"),
+            "--vgg-weights",
+            "random",
+            "--checkpoint-dir",
+            str(tmp_path / "ck"),
+        ]
+    )
+    assert rc == 2
+    assert "no images" in capsys.readouterr().err
+
+
+def test_export_bad_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bad = tmp_path / "bad.ckpt"
+    bad.write_text("nope")
+    assert export_main([str(bad), "-o", str(tmp_path / "x.onnx")]) == 2
+    assert "not a readable checkpoint" in capsys.readouterr().err
+
+
+def test_without_torch_says_what_to_install() -> None:
+    code = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from stylecam.training.cli import train_main, export_main\n"
+        "sys.exit(train_main([]) * 10 + export_main([]))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 22
+    assert proc.stderr.count('pip install "stylecam[train]"') == 2
+    assert "Traceback" not in proc.stderr
