@@ -70,7 +70,7 @@ class StandInStylizer:
 
     name = "standin"
 
-    def __init__(self, seed: int = 0, noise: float = 2.0, gain: float = 0.06) -> None:
+    def __init__(self, seed: int = 0, noise: float = 1.0, gain: float = 0.04) -> None:
         rng = np.random.default_rng(seed)
         self.kernels = [rng.standard_normal((7, 7)).astype(np.float32) for _ in range(3)]
         self.palette = rng.uniform(-60, 60, (3, 3)).astype(np.float32)
@@ -382,6 +382,21 @@ def time_modes(mode: str, strength: float | None, frames: list[np.ndarray], styl
     return out
 
 
+def timing_only(videos: list[Path], modes: list[str], strength: float | None, count: int) -> int:
+    """Print the cost table only: each clip's first ``count`` frames stand in for the network output too."""
+    print(f"cv2 threads: {cv2.getNumThreads()}; median ms per frame of update()\n")
+    head = ["clip", "mode"] + [f"ms @{w}x{h}" for w, h in TIMING_SIZES]
+    print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
+    for video in videos:
+        clip = open_clip(video, None, count, "final")
+        frames = list(clip.frames())
+        for m in modes:
+            ms = time_modes(m, strength, frames, frames)
+            row = [clip.name, f"`{m}`"] + [fmt(ms[f"{w}x{h}"], ".2f") for w, h in TIMING_SIZES]
+            print("| " + " | ".join(row) + " |", flush=True)
+    return 0
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -440,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
         "videos", nargs="+", type=Path, help="video files, or Sintel folders with flow/ and occlusions/"
     )
     p.add_argument(
-        "--style", action="append", required=True, help="style name or .onnx path ('standin': no model)"
+        "--style", action="append", default=[], help="style name or .onnx path ('standin': no model)"
     )
     p.add_argument("--modes", default=",".join(SMOOTH_MODES), help="comma-separated modes (default: all)")
     p.add_argument(
@@ -454,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu", help="engine device for the network (default cpu)")
     p.add_argument("--threads", type=int, help="cv2.setNumThreads for the smoothers and the metrics")
     p.add_argument("--timing-frames", type=int, default=60, help="frames used for the ms measurements")
+    p.add_argument("--timing-only", action="store_true", help="only the ms table (no network: frames pass as output)")
     p.add_argument("--picture", type=Path, help="save the picked frame under each mode side by side (JPEG)")
     p.add_argument(
         "--picture-frame", type=int, help="frame index for --picture (default: most motion, mid clip)"
@@ -468,6 +484,10 @@ def main(argv: list[str] | None = None) -> int:
     refs = [r.strip() for r in args.ref.split(",") if r.strip()]
     results = []
     picture_done = False
+    if args.timing_only:
+        return timing_only(args.videos, modes, args.strength, args.timing_frames)
+    if not args.style:
+        p.error("--style is required (or --timing-only)")
     for style in args.style:
         name, stylize = load_stylizer(style, args.device)
         for video in args.videos:

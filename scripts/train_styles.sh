@@ -13,6 +13,7 @@ STEPS=${STEPS:-400}
 SIZE=${SIZE:-192}
 BATCH=${BATCH:-2}
 THREADS=${THREADS:-2}
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # the CPU is shared: do not spin-wait
 
 # name  painting-file-stem  extra-args (per-style loss weights)
 QUEUE=(

@@ -26,6 +26,7 @@ import contextlib
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -83,6 +84,21 @@ def _cameras_hint() -> str:
             "stylecam live clip.mp4 --loop"
         )
     return "cameras found: " + ", ".join(cams)
+
+
+@contextlib.contextmanager
+def _quiet_opencv() -> Iterator[None]:
+    """Silence OpenCV's own log lines (a missing camera is reported once, as an InputError)."""
+    logging = getattr(getattr(cv2, "utils", None), "logging", None)
+    if logging is None:
+        yield
+        return
+    before = logging.getLogLevel()
+    logging.setLogLevel(logging.LOG_LEVEL_SILENT)
+    try:
+        yield
+    finally:
+        logging.setLogLevel(before)
 
 
 class CameraSource:
@@ -176,10 +192,14 @@ class CameraSource:
 
     def _open_capture(self) -> object | None:
         """A ``cv2.VideoCapture`` that is open, with the requested size and rate, or ``None``."""
-        try:
-            cap = cv2.VideoCapture(self.device)
-        except cv2.error:
-            return None
+        # On Linux ask V4L2 directly: the default also tries FFmpeg and depth-camera back ends, each of
+        # which logs its own complaint about a missing camera.
+        api = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
+        with _quiet_opencv():
+            try:
+                cap = cv2.VideoCapture(self.device, api)
+            except cv2.error:
+                return None
         if not cap.isOpened():
             with contextlib.suppress(Exception):
                 cap.release()

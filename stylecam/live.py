@@ -163,6 +163,7 @@ class Recorder:
         self._thread.start()
 
     def write(self, frame: Frame, image: np.ndarray) -> None:
+        """Queue one picture for the file (dropped, and counted, when the encoder is behind)."""
         if self.error is not None or self._done.is_set():
             return
         try:
@@ -204,6 +205,7 @@ class Recorder:
 
     @property
     def done(self) -> bool:
+        """``True`` once the file is complete (or failed: see :attr:`error`)."""
         return self._done.is_set()
 
 
@@ -250,7 +252,7 @@ class LiveController:
         background_loading: load a style not yet used on a worker thread (the
             picture keeps running and switches when it is ready) instead of
             on the spot.
-        clock: the time source for crossfades and messages (tests inject one).
+        clock: the time source for crossfades (tests inject one).
         log: called with a line for things worth telling the user
             (snapshot saved, recording written, a style that failed to load).
     """
@@ -1062,6 +1064,12 @@ def run_live(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise InputError(str(exc), "see 'stylecam live --help'") from None
 
+    source = open_live_source(  # a missing file is reported before any model loads
+        _arg(args, "source", "0"),
+        loop=bool(_arg(args, "loop", False)),
+        camera_size=parse_camera_size(_arg(args, "camera_size")),
+        camera_fps=_arg(args, "camera_fps"),
+    )
     styles, start = _styles_and_start(_arg(args, "style"))
     want_json = bool(_arg(args, "json", False))
     log = None if want_json else _stderr
@@ -1090,12 +1098,6 @@ def run_live(args: argparse.Namespace) -> int:
         keys = "; press h in the window for the keys" if window_on else "; Ctrl-C ends"
         log(f"live: style '{controller.style_name()}' {summary}{keys}")
 
-    source = open_live_source(
-        _arg(args, "source", "0"),
-        loop=bool(_arg(args, "loop", False)),
-        camera_size=parse_camera_size(_arg(args, "camera_size")),
-        camera_fps=_arg(args, "camera_fps"),
-    )
     sinks: list = []
     window = None
     if window_on:

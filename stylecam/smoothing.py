@@ -244,7 +244,14 @@ class FlowSmoother:
         mb_abs: float = 0.002,
         erode: int = 3,
         nearest: bool = False,
+        finest: int | None = None,
+        refine: int = 0,
+        patch_pixels: int = 6000,
+        zero_margin: float | None = 1.0,
     ) -> None:
+        self.zero_margin = zero_margin
+        self._finest = finest
+        self.PATCH_PIXELS = patch_pixels
         self._interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
         self.mb_check = mb_check
         self.mb_rel = mb_rel
@@ -260,6 +267,7 @@ class FlowSmoother:
         self.confidence = 0.0
         self.cuts = 0
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        self._dis.setVariationalRefinementIterations(refine)
         self._shape: tuple[int, ...] | None = None
         self._small: tuple[int, int] = (0, 0)
         self._grid_small: np.ndarray | None = None
@@ -286,7 +294,7 @@ class FlowSmoother:
         # DIS estimates the flow on a grid of patches at the pyramid level ``finest``: keep that
         # grid at about PATCH_PIXELS points, so small frames get a finer flow at little cost
         finest = round(math.log(max(1.0, ws * hs / self.PATCH_PIXELS), 4))
-        self._dis.setFinestScale(int(min(2, max(0, finest))))
+        self._dis.setFinestScale(int(min(2, max(0, finest))) if self._finest is None else self._finest)
         self.reset()
 
     def update(self, frame: np.ndarray, stylized: np.ndarray) -> np.ndarray:
@@ -336,9 +344,16 @@ class FlowSmoother:
         back = self._dis.calc(gray, prev_gray, None)
         coords = cv2.add(back, grid)
         warped = cv2.remap(prev_gray, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        diff = cv2.subtract(gray, warped, dtype=cv2.CV_32F)
-        diff -= np.float32(cv2.mean(diff)[0])  # a global brightness change (film flicker, exposure) is fine
-        err = cv2.blur(cv2.absdiff(diff, 0.0), (3, 3))
+        shift = np.float32(cv2.mean(gray)[0] - cv2.mean(prev_gray)[0])  # film flicker, exposure: fine
+        err = _photo_error(gray, warped, shift)
+        if self.zero_margin is not None:
+            # where standing still explains the picture as well as the flow does, stand still: DIS
+            # jitters by a few tenths of a pixel on static texture, which would blur and shimmer
+            still = _photo_error(gray, prev_gray, shift)
+            zero = still <= err + np.float32(self.zero_margin)
+            back[zero] = 0.0
+            coords = cv2.add(back, grid)
+            err = np.minimum(err, still)
         scale = 1.0 / (self.photo_high - self.photo_low)
         trust = (np.float32(self.photo_high) - err) * np.float32(scale)
         np.clip(trust, 0.0, 1.0, out=trust)
@@ -365,6 +380,13 @@ class FlowSmoother:
         trust *= inside
         trust = cv2.erode(trust, self._kernel)
         return trust, back
+
+
+def _photo_error(gray: np.ndarray, other: np.ndarray, shift: np.float32) -> np.ndarray:
+    """Local mean absolute grey difference ``|gray - other - shift|`` over 3x3, float32."""
+    diff = cv2.subtract(gray, other, dtype=cv2.CV_32F)
+    diff -= shift
+    return cv2.blur(cv2.absdiff(diff, 0.0), (3, 3))
 
 
 def _grid(width: int, height: int) -> np.ndarray:

@@ -220,3 +220,39 @@ def test_a_live_pipeline_from_the_camera_through_the_controller(bus, tmp_path):
     stats = Pipeline(CameraSource(0), ctl.process, [sink], max_frames=20).run()
     assert sink.count == stats.frames_out >= 15
     assert stats.info.live and ctl.fps > 0
+
+
+def test_live_pipeline_rides_out_an_unplug_and_ends_cleanly_when_the_camera_stays_away(bus, tmp_path):
+    """Through the real pipeline and controller: stale frames while lost, fresh ones after the replug,
+    then a clear InputError from Pipeline.run when the camera does not come back."""
+    from conftest import make_model
+
+    cam_dev = FakeCamera(96, 64, fps=100)
+    bus[0] = cam_dev
+    ctl = LiveController([make_model(tmp_path / "invert.onnx", "invert")], device="cpu")
+    seen: list[str | None] = []
+    phase = ["running"]  # running -> unplugged -> replugged -> gone
+
+    def process(frame):
+        out = ctl.process(frame)
+        seen.append(ctl.status)
+        if phase[0] == "running" and len(seen) == 10:
+            phase[0], cam_dev.plugged = "unplugged", False
+        elif phase[0] == "unplugged" and ctl.status:  # the loss is on screen: plug it back in
+            phase[0], cam_dev.plugged = "replugged", True
+            phase.append(len(seen))
+        elif phase[0] == "replugged" and seen[phase[1] :].count(None) >= 10:  # running again: unplug for good
+            phase[0], cam_dev.plugged = "gone", False
+        return out
+
+    source = CameraSource(
+        0, frame_timeout=0.2, reconnect_timeout=0.8, retry_interval=0.05, stale_interval=0.05
+    )
+    t0 = time.monotonic()
+    with pytest.raises(InputError, match="did not come back"):
+        Pipeline(source, process, [NullSink()]).run()
+    assert time.monotonic() - t0 < 8
+    lost = [i for i, s in enumerate(seen) if s]
+    assert lost and "camera 0 lost" in seen[lost[0]]
+    assert None in seen[lost[0] :]  # fresh frames came back after the first loss
+    assert phase[0] == "gone" and source.reconnects == 1

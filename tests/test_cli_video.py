@@ -93,8 +93,7 @@ def test_ctrl_c_leaves_a_playable_file(models_dir, tmp_path):
     env = {**os.environ, "STYLECAM_MODELS": str(models_dir)}
     proc = subprocess.Popen(
         # a large processing size makes each frame slow enough to interrupt mid-run
-        [sys.executable, "-m", "stylecam", "video", str(clip), "-o", str(out), "--style", "invert"]
-        + ["--size", "1920x1080"],
+        [sys.executable, "-m", "stylecam", "video", str(clip), "-o", str(out), "--style", "invert", "--size", "1920x1080"],
         cwd=REPO,
         env=env,
         stderr=subprocess.PIPE,
@@ -114,7 +113,7 @@ def test_ctrl_c_leaves_a_playable_file(models_dir, tmp_path):
     # audio stops with the video (within a frame or two)
     with av.open(str(out)) as c:
         a = c.streams.audio[0]
-        v = c.streams.video[0]
+        c.streams.video[0]
         adur = float(a.duration * a.time_base) if a.duration else None
         vdur = meta.frame_count / meta.fps
     if adur is not None:

@@ -81,7 +81,7 @@ def test_explicit_cuda_without_cuda_fails_with_what_is_missing(tmp_path):
     with pytest.raises(DeviceError) as err:
         create_session(path, "cuda")
     text = err.value.one_line()
-    assert "--device cuda" in text and "missing" in text.lower() or "no CUDAExecutionProvider" in text
+    assert ("--device cuda" in text and "missing" in text.lower()) or "no CUDAExecutionProvider" in text
     assert "--device cpu" in text
     assert "\n" not in text
 

@@ -174,7 +174,9 @@ def find_window(title: str, timeout: float = 10.0) -> int:
 
 def send_key(window: int, key: str) -> None:
     """Press and release ``key`` (an xdotool key name: 'q', 'h', 'Escape', 'Right') in ``window``."""
-    subprocess.run(["xdotool", "key", "--window", str(window), key], check=True, timeout=5, capture_output=True)
+    subprocess.run(
+        ["xdotool", "key", "--window", str(window), key], check=True, timeout=5, capture_output=True
+    )
 
 
 class _ClientMessage(ctypes.Structure):

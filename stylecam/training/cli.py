@@ -122,7 +122,7 @@ def train_main(argv: list[str]) -> int:
             temporal_weight=args.temporal_weight,
             content_layer=args.content_layer,
             style_size=args.style_size,
-            vgg_weights=str(Path(args.vgg_weights).resolve()) if args.vgg_weights else None,
+            vgg_weights=_vgg_path(args.vgg_weights),
             seed=args.seed,
             device=args.device,
             threads=args.threads,
@@ -149,6 +149,14 @@ def train_main(argv: list[str]) -> int:
     print(f"checkpoint: {ckpt}")
     print(f"exported {out} (ONNX Runtime vs PyTorch max error {err:g} levels)")
     return 0
+
+
+def _vgg_path(value: str | None) -> str | None:
+    from .vgg import RANDOM
+
+    if value is None or value == RANDOM:
+        return value
+    return str(Path(value).resolve())
 
 
 def export_parser() -> argparse.ArgumentParser:

@@ -29,10 +29,8 @@ class VGG16Features(nn.Module):
 
     def __init__(self, weights: str | os.PathLike | None = None) -> None:
         super().__init__()
-        from torchvision.models import vgg16
-
         if weights is None:
-            from torchvision.models import VGG16_Weights
+            from torchvision.models import VGG16_Weights, vgg16
 
             try:
                 features = vgg16(weights=VGG16_Weights.IMAGENET1K_V1).features
@@ -42,7 +40,7 @@ class VGG16Features(nn.Module):
                     "pass --vgg-weights FILE with a local vgg16 features state dict",
                 ) from None
         else:
-            features = vgg16(weights=None).features
+            features = _vgg16_features()
             if str(weights) != RANDOM:
                 features.load_state_dict(_load_features(Path(weights)), strict=False)
         self.features = features[: LAYERS["relu4_3"] + 1].eval()
@@ -63,6 +61,19 @@ class VGG16Features(nn.Module):
             if i == last:
                 break
         return feats
+
+
+def _vgg16_features() -> nn.Sequential:
+    """torchvision's ``vgg16().features`` layout up to relu4_3, without building the classifier."""
+    layers: list[nn.Module] = []
+    cin = 3
+    for v in (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512):
+        if v == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(cin, int(v), 3, padding=1), nn.ReLU(inplace=True)]
+            cin = int(v)
+    return nn.Sequential(*layers)
 
 
 def _load_features(path: Path) -> dict[str, torch.Tensor]:

@@ -37,7 +37,7 @@ def test_train_then_export(
             "--vgg-weights",
             "random",
             "--threads",
-            "2",
+            "1",
             "--sample-every",
             "0",
             "--checkpoint-dir",

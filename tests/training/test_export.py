@@ -30,7 +30,7 @@ def fast_ckpt(tiny_data: tuple[Path, Path], tmp_path_factory: pytest.TempPathFac
         batch=2,
         style_size=64,
         vgg_weights="random",
-        threads=2,
+        threads=1,
         sample_every=0,
         checkpoint_dir=str(tmp_path_factory.mktemp("ckpt")),
     )

@@ -25,7 +25,7 @@ def _cfg(tiny_data: tuple[Path, Path], tmp_path: Path, arch: str, steps: int) ->
         style_size=64,
         vgg_weights="random",
         seed=1,
-        threads=2,
+        threads=1,
         checkpoint_dir=str(tmp_path / "ckpt"),
         checkpoint_every=5,
         sample_every=0,

@@ -1,0 +1,139 @@
+"""Render the style gallery for the README: photos x every shipped style, and a short stylized clip.
+
+The photos are ones held out of training (the Sun-Hays set, ``sunhays80_*``, is excluded by
+``scripts/train_styles.sh``). Each photo is stylized at ``--work-size`` (longer side) with the runtime's
+own :class:`stylecam.engine.Stylizer`, then shrunk to the grid cell.
+
+Usage::
+
+    .venv/bin/python scripts/gallery.py [--styles starry-night the-scream ...] [--out docs/gallery.jpg]
+        [--clip docs/gallery_clip.mp4] [--preview /tmp/gallery.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO / ".." / "shared"
+PHOTOS = (
+    "sunhays80_abbey_sun_asztnlqhlrvirneh.jpg",
+    "sunhays80_barn_sun_btulbiaoilnxcseh.jpg",
+    "sunhays80_balcony_interior_sun_bammhtthmkjntkqh.jpg",
+    "sunhays80_aqueduct_sun_ancegghzusmmvzjn.jpg",
+)
+CLIP = "chaplin_silent_film_clip_640x360_9s.mp4"
+
+
+def _label(img: np.ndarray, text: str) -> np.ndarray:
+    out = img.copy()
+    cv2.rectangle(out, (0, 0), (out.shape[1], 22), (0, 0, 0), -1)
+    cv2.putText(out, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+def _fit(img: np.ndarray, long_side: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    s = long_side / max(h, w)
+    return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+
+
+def render_grid(styles: list[str], photos: list[Path], work: int, cell: tuple[int, int]) -> np.ndarray:
+    """Rows: photos; columns: the photo, then each style."""
+    from stylecam.engine import Stylizer
+
+    cw, ch = cell
+    stylizers = [Stylizer(s, device="cpu") for s in styles]
+    rows = []
+    for p in photos:
+        img = _fit(cv2.imread(str(p)), work)
+        cells = [_label(cv2.resize(_crop_to(img, cw / ch), (cw, ch), interpolation=cv2.INTER_AREA), "photo")]
+        for st in stylizers:
+            out = st(img)
+            cells.append(
+                _label(cv2.resize(_crop_to(out, cw / ch), (cw, ch), interpolation=cv2.INTER_AREA), st.name)
+            )
+        rows.append(np.concatenate(cells, 1))
+    return np.concatenate(rows, 0)
+
+
+def _crop_to(img: np.ndarray, aspect: float) -> np.ndarray:
+    h, w = img.shape[:2]
+    if w / h > aspect:
+        nw = round(h * aspect)
+        x = (w - nw) // 2
+        return img[:, x : x + nw]
+    nh = round(w / aspect)
+    y = (h - nh) // 2
+    return img[y : y + nh]
+
+
+def render_clip(styles: list[str], video: Path, out: Path, seconds: float, size: tuple[int, int]) -> None:
+    """A 2x2 mosaic clip: the original and three styles, each at ``size``."""
+    import av
+
+    from stylecam.engine import Stylizer
+
+    stylizers = [Stylizer(s, device="cpu") for s in styles[:3]]
+    w, h = size
+    with av.open(str(video)) as src, av.open(str(out), "w") as dst:
+        vs = src.streams.video[0]
+        rate = Fraction(vs.average_rate or 25).limit_denominator(1000)
+        enc = dst.add_stream("libx264", rate=rate)
+        enc.width, enc.height, enc.pix_fmt = 2 * w, 2 * h, "yuv420p"
+        enc.options = {"crf": "26", "preset": "medium"}
+        n = int(seconds * float(rate))
+        for i, vf in enumerate(src.decode(vs)):
+            if i >= n:
+                break
+            frame = cv2.resize(vf.to_ndarray(format="bgr24"), (w, h), interpolation=cv2.INTER_AREA)
+            tiles = [_label(frame, "video")] + [_label(st(frame), st.name) for st in stylizers]
+            mosaic = np.concatenate([np.concatenate(tiles[:2], 1), np.concatenate(tiles[2:4], 1)], 0)
+            for packet in enc.encode(av.VideoFrame.from_ndarray(mosaic, format="bgr24")):
+                dst.mux(packet)
+        for packet in enc.encode():
+            dst.mux(packet)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the grid (and the clip unless ``--no-clip``)."""
+    from stylecam.models import list_models
+
+    p = argparse.ArgumentParser(description="Render docs/gallery.jpg and docs/gallery_clip.mp4.")
+    p.add_argument("--styles", nargs="+", help="default: every shipped style")
+    p.add_argument("--out", type=Path, default=REPO / "docs" / "gallery.jpg")
+    p.add_argument("--preview", type=Path, help="also write the grid as PNG here")
+    p.add_argument("--clip", type=Path, default=REPO / "docs" / "gallery_clip.mp4")
+    p.add_argument("--no-clip", action="store_true")
+    p.add_argument("--clip-seconds", type=float, default=4.0)
+    p.add_argument("--work-size", type=int, default=640, help="longer side the photos are stylized at")
+    p.add_argument("--cell", default="256x192", help="grid cell WxH")
+    p.add_argument("--quality", type=int, default=82, help="JPEG quality")
+    args = p.parse_args(argv)
+
+    if not SHARED.is_dir():
+        print(f"gallery: error: shared data not found at {SHARED}", file=sys.stderr)
+        return 2
+    styles = args.styles or [m.name for m in list_models() if m.origin == "shipped"]
+    photos = [SHARED / "data" / "content" / name for name in PHOTOS]
+    cw, ch = (int(v) for v in args.cell.split("x"))
+    grid = render_grid(styles, photos, args.work_size, (cw, ch))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(args.out), grid, [cv2.IMWRITE_JPEG_QUALITY, args.quality])
+    print(f"wrote {args.out} ({grid.shape[1]}x{grid.shape[0]}, {args.out.stat().st_size / 1e6:.2f} MB)")
+    if args.preview:
+        cv2.imwrite(str(args.preview), grid)
+    if not args.no_clip:
+        render_clip(styles, SHARED / "data" / "video" / CLIP, args.clip, args.clip_seconds, (320, 180))
+        print(f"wrote {args.clip} ({args.clip.stat().st_size / 1e6:.2f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
