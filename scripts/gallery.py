@@ -101,6 +101,28 @@ def render_clip(styles: list[str], video: Path, out: Path, seconds: float, size:
             dst.mux(packet)
 
 
+def training_table(styles: list[str]) -> str:
+    """A Markdown table of each style's training record (read from the ONNX metadata)."""
+    from stylecam.models import find_model
+
+    lines = [
+        "| style | painting | steps | size | batch | style w. | wall time | content | style | tv | stability | total |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in styles:
+        info = find_model(name)
+        t = info.training
+        loss = t.get("final_losses", {})
+        painting = f"{info.title}, {info.artist} ({info.meta.get('year', '')})"
+        minutes = float(t.get("wall_time_s", 0)) / 60
+        cells = [f"{loss.get(k, float('nan')):.3g}" for k in ("content", "style", "tv", "stability", "total")]
+        lines.append(
+            f"| `{name}` | {painting} | {t.get('steps')} | {t.get('size')} | {t.get('batch')} | "
+            f"{t.get('style_weight')} | {minutes:.1f} min | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Write the grid (and the clip unless ``--no-clip``)."""
     from stylecam.models import list_models
@@ -111,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--preview", type=Path, help="also write the grid as PNG here")
     p.add_argument("--clip", type=Path, default=REPO / "docs" / "gallery_clip.mp4")
     p.add_argument("--no-clip", action="store_true")
+    p.add_argument("--table", action="store_true", help="only print the training table (Markdown)")
     p.add_argument("--clip-seconds", type=float, default=4.0)
     p.add_argument("--work-size", type=int, default=640, help="longer side the photos are stylized at")
     p.add_argument("--cell", default="256x192", help="grid cell WxH")
@@ -121,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gallery: error: shared data not found at {SHARED}", file=sys.stderr)
         return 2
     styles = args.styles or [m.name for m in list_models() if m.origin == "shipped"]
+    if args.table:
+        print(training_table(styles))
+        return 0
     photos = [SHARED / "data" / "content" / name for name in PHOTOS]
     cw, ch = (int(v) for v in args.cell.split("x"))
     grid = render_grid(styles, photos, args.work_size, (cw, ch))

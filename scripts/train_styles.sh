@@ -4,12 +4,12 @@
 # Resumable: a style whose models/NAME.onnx exists is skipped; one with a checkpoint continues from it.
 # Run in the background from the repository root:
 #   nohup scripts/train_styles.sh > checkpoints/queue.log 2>&1 &
-# Environment: STEPS (default 400), SIZE (192), BATCH (2), THREADS (2), STYLES (space-separated subset).
+# Environment: STEPS (default 600), SIZE (192), BATCH (2), THREADS (2), STYLES (space-separated subset).
 set -u
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 SHARED=${SHARED:-../shared}
-STEPS=${STEPS:-400}
+STEPS=${STEPS:-600}
 SIZE=${SIZE:-192}
 BATCH=${BATCH:-2}
 THREADS=${THREADS:-2}

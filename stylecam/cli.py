@@ -427,6 +427,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lv.add_argument("--strength", type=float, default=1.0, help="0..1 blend of stylized over original")
     lv.add_argument("--snapshots", default="snapshots", help="folder for snapshots (key s)")
+    lv.add_argument("--recordings", default="recordings", help="folder for recordings started with key r")
+    lv.add_argument("--split", action="store_true", help="start in split view (original | stylized)")
+    lv.add_argument(
+        "--keep-colors", action="store_true", help="keep the original colours (stylized luminance)"
+    )
+    lv.add_argument("--virtual-cam-device", help="virtual camera device, e.g. /dev/video10")
+    lv.add_argument("--virtual-cam-backend", help="pyvirtualcam backend (v4l2loopback, obs, unitycapture)")
     lv.add_argument("--max-frames", type=int, help=argparse.SUPPRESS)
     _add_model_options(lv)
     _add_smooth_options(lv, "flow")

@@ -188,36 +188,43 @@ class EmaSmoother:
 class FlowSmoother:
     """``--smooth flow``: motion-compensated blending with the previous output.
 
-    Per frame, at a small working resolution (about :attr:`flow_area` pixels,
-    whatever the frame size):
+    Per frame, at a small working resolution (about ``flow_area`` pixels,
+    whatever the frame size, so 1280x720 costs little more than 640x360):
 
-    1. grey input, and the DIS optical flow from the current to the previous
-       input frame, and back;
+    1. the grey input, and OpenCV's DIS optical flow from the current to the
+       previous input frame;
     2. trust per pixel: the previous input warped by the flow must match the
-       current input (photometric error, after removing a global brightness
-       change), the forward-backward test of Ruder et al. must pass, and the
-       source pixel must lie inside the frame; the trust map is eroded so the
-       edges of moving objects take the fresh frame;
-    3. a scene cut (or a jump the flow cannot follow) when too little of the
-       frame is trusted: the output is the network output, the past is dropped.
+       current input (photometric error over 3x3 pixels, after removing a
+       global brightness change such as film flicker), and the source pixel
+       must lie inside the frame; optionally (``fb_check``) the flow back must
+       agree (Ruder et al.'s forward-backward test). The trust map is eroded
+       so that the edges of moving objects take the fresh frame;
+    3. a scene cut, or a jump the flow cannot follow (frames dropped in live
+       mode), when less than ``cut_fraction`` of the frame matches: the output
+       is the network output and the past is dropped.
 
-    Then at full resolution: the previous *smoothed* output is warped with the
+    Then at full resolution the previous *smoothed* output is warped with the
     upscaled flow and blended with the network output with the weight
     ``strength * trust``. Using the smoothed output as the state makes the
-    result consistent over many frames, not only from one frame to the next.
+    result consistent over many frames, not only from one frame to the next;
+    disoccluded and badly tracked pixels take the fresh frame, so nothing
+    trails behind moving objects.
 
     Args:
         strength: weight of the warped previous output where it is fully
             trusted, in ``[0, 1]``.
-        flow_area: pixels of the working resolution (``320 * 180`` by default);
+        flow_area: pixels of the working resolution (``160 * 90`` by default);
             never more than the frame's own.
-        fb_check: also require the forward-backward test (one more flow per frame).
         photo_low, photo_high: photometric error (grey levels, 0..255) below
             which the warp is fully trusted and above which it is not at all.
-        cut_fraction: a frame whose trusted fraction is below this is a cut.
+        fb_check: also require the forward-backward test (one more flow per
+            frame; off by default: it costs about 0.5 ms and, with a flow this
+            coarse, rejects more good pixels than bad ones).
+        cut_fraction: a frame where less than this fraction matches is a cut.
 
     Attributes:
-        confidence: the mean trust of the last frame (0 after a reset or cut).
+        confidence: the fraction of the last frame that matched the previous
+            one (0 after a reset or a cut).
         cuts: how many scene cuts were detected since the object was made.
     """
 
@@ -225,60 +232,38 @@ class FlowSmoother:
 
     #: the smallest working side; DIS needs a few patches per side
     MIN_SIDE = 32
-    #: pixels at DIS's finest pyramid level (320x180 at level 2 has 3600)
-    PATCH_PIXELS = 6000
 
     def __init__(
         self,
         strength: float = DEFAULT_STRENGTH,
         *,
-        flow_area: int = 320 * 180,
-        fb_check: bool = True,
-        photo_low: float = 6.0,
-        photo_high: float = 20.0,
+        flow_area: int = 160 * 90,
+        photo_low: float = 10.0,
+        photo_high: float = 30.0,
+        fb_check: bool = False,
         cut_fraction: float = 0.3,
-        fb_rel: float = 0.01,
-        fb_abs: float = 0.5,
-        mb_check: bool = False,
-        mb_rel: float = 0.01,
-        mb_abs: float = 0.002,
-        erode: int = 3,
-        nearest: bool = False,
-        finest: int | None = None,
-        refine: int = 0,
-        patch_pixels: int = 6000,
-        zero_margin: float | None = 1.0,
     ) -> None:
-        self.zero_margin = zero_margin
-        self._finest = finest
-        self.PATCH_PIXELS = patch_pixels
-        self._interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
-        self.mb_check = mb_check
-        self.mb_rel = mb_rel
-        self.mb_abs = mb_abs
-        self.fb_rel = float(fb_rel)
-        self.fb_abs = float(fb_abs)
         self.strength = _check_strength(strength)
-        self.flow_area = int(flow_area)
-        self.fb_check = bool(fb_check)
+        self.flow_area = max(1, int(flow_area))
         self.photo_low = float(photo_low)
         self.photo_high = float(max(photo_high, photo_low + 1e-3))
+        self.fb_check = bool(fb_check)
         self.cut_fraction = float(cut_fraction)
         self.confidence = 0.0
         self.cuts = 0
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-        self._dis.setVariationalRefinementIterations(refine)
+        self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
         self._shape: tuple[int, ...] | None = None
         self._small: tuple[int, int] = (0, 0)
-        self._grid_small: np.ndarray | None = None
-        self._grid_full: np.ndarray | None = None
-        self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (erode, erode))
-        self.reset()
+        self._grid_small = np.zeros((0, 0, 2), np.float32)
+        self._grid_full = np.zeros((0, 0, 2), np.float32)
+        self._prev_gray: np.ndarray | None = None
+        self._prev_out: np.ndarray | None = None
 
     def reset(self) -> None:
         """Forget the previous frame; the next output is the network output."""
-        self._prev_gray: np.ndarray | None = None
-        self._prev_out: np.ndarray | None = None
+        self._prev_gray = None
+        self._prev_out = None
         self.confidence = 0.0
 
     def _configure(self, shape: tuple[int, ...]) -> None:
@@ -291,10 +276,10 @@ class FlowSmoother:
         self._small = (ws, hs)
         self._grid_small = _grid(ws, hs)
         self._grid_full = _grid(width, height)
-        # DIS estimates the flow on a grid of patches at the pyramid level ``finest``: keep that
-        # grid at about PATCH_PIXELS points, so small frames get a finer flow at little cost
-        finest = round(math.log(max(1.0, ws * hs / self.PATCH_PIXELS), 4))
-        self._dis.setFinestScale(int(min(2, max(0, finest))) if self._finest is None else self._finest)
+        # DIS matches patches from pyramid level ``finest`` up: level 0 (full working resolution)
+        # at the default 160x90, coarser levels when a larger working size is asked for
+        finest = round(math.log(max(1.0, ws * hs / (160 * 90)), 4))
+        self._dis.setFinestScale(min(2, finest))
         self.reset()
 
     def update(self, frame: np.ndarray, stylized: np.ndarray) -> np.ndarray:
@@ -316,7 +301,6 @@ class FlowSmoother:
             return self._restart(stylized)
 
         trust, back = self._trust(gray, prev_gray)
-        self.confidence = float(trust.mean())
         if self.confidence < self.cut_fraction:
             self.cuts += 1
             return self._restart(stylized)
@@ -325,7 +309,7 @@ class FlowSmoother:
         back *= np.float32(width / ws), np.float32(height / hs)
         flow = cv2.resize(back, (width, height), interpolation=cv2.INTER_LINEAR)
         coords = cv2.add(flow, self._grid_full)
-        warped = cv2.remap(prev_out, coords, None, self._interp, borderMode=cv2.BORDER_REPLICATE)
+        warped = cv2.remap(prev_out, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         trust *= np.float32(self.strength)
         weight = cv2.resize(trust, (width, height), interpolation=cv2.INTER_LINEAR)
         out = cv2.blendLinear(warped, stylized, weight, cv2.subtract(1.0, weight))
@@ -339,54 +323,48 @@ class FlowSmoother:
         return out
 
     def _trust(self, gray: np.ndarray, prev_gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The trust map (float32 0..1) and the backward flow (current → previous), at the working size."""
-        grid = self._grid_small
-        back = self._dis.calc(gray, prev_gray, None)
-        coords = cv2.add(back, grid)
-        warped = cv2.remap(prev_gray, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        shift = np.float32(cv2.mean(gray)[0] - cv2.mean(prev_gray)[0])  # film flicker, exposure: fine
-        err = _photo_error(gray, warped, shift)
-        if self.zero_margin is not None:
-            # where standing still explains the picture as well as the flow does, stand still: DIS
-            # jitters by a few tenths of a pixel on static texture, which would blur and shimmer
-            still = _photo_error(gray, prev_gray, shift)
-            zero = still <= err + np.float32(self.zero_margin)
-            back[zero] = 0.0
-            coords = cv2.add(back, grid)
-            err = np.minimum(err, still)
-        scale = 1.0 / (self.photo_high - self.photo_low)
-        trust = (np.float32(self.photo_high) - err) * np.float32(scale)
-        np.clip(trust, 0.0, 1.0, out=trust)
+        """The trust map (float32, 0..1) and the flow current → previous, at the working size.
 
+        Sets :attr:`confidence`, the matched fraction used to detect cuts.
+        """
+        back = self._dis.calc(gray, prev_gray, None)
+        coords = cv2.add(back, self._grid_small)
+        warped = cv2.remap(prev_gray, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        shift = np.float32(cv2.mean(gray)[0] - cv2.mean(prev_gray)[0])
+        err = _photo_error(gray, warped, shift)
+        trust = (np.float32(self.photo_high) - err) * np.float32(1.0 / (self.photo_high - self.photo_low))
+        np.clip(trust, 0.0, 1.0, out=trust)
         hs, ws = gray.shape
         x, y = coords[..., 0], coords[..., 1]
-        inside = (x >= -0.5) & (x <= ws - 0.5) & (y >= -0.5) & (y <= hs - 0.5)
+        valid = (x >= -0.5) & (x <= ws - 0.5) & (y >= -0.5) & (y <= hs - 0.5)
+        trust *= valid
+        self.confidence = float(trust.mean())
         if self.fb_check:
             fwd = self._dis.calc(prev_gray, gray, None)
             fwd_at = cv2.remap(fwd, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             total = cv2.add(back, fwd_at)
-            lhs = cv2.magnitude(total[..., 0], total[..., 1])
-            mag_b = cv2.magnitude(back[..., 0], back[..., 1])
-            mag_f = cv2.magnitude(fwd_at[..., 0], fwd_at[..., 1])
-            rhs = self.fb_rel * (mag_b * mag_b + mag_f * mag_f) + self.fb_abs
-            inside &= lhs * lhs <= rhs
-        if self.mb_check:
-            # Ruder et al.'s motion-boundary test: the flow is smeared across the edges of moving things
-            du = cv2.Sobel(back, cv2.CV_32F, 1, 0, ksize=1)
-            dv = cv2.Sobel(back, cv2.CV_32F, 0, 1, ksize=1)
-            grad = (du * du).sum(-1) + (dv * dv).sum(-1)
-            mag2 = (back * back).sum(-1)
-            inside &= grad <= self.mb_rel * mag2 + self.mb_abs
-        trust *= inside
-        trust = cv2.erode(trust, self._kernel)
-        return trust, back
+            lhs = (total * total).sum(-1)
+            rhs = 0.01 * ((back * back).sum(-1) + (fwd_at * fwd_at).sum(-1)) + 0.5
+            trust *= lhs <= rhs
+        k = cv2.getStructuringElement(cv2.MORPH_RECT, (_MODE['erode'], _MODE['erode']))
+        return cv2.erode(trust, k), back
+
+
+_MODE = {'err': 'blur', 'erode': 3}
 
 
 def _photo_error(gray: np.ndarray, other: np.ndarray, shift: np.float32) -> np.ndarray:
     """Local mean absolute grey difference ``|gray - other - shift|`` over 3x3, float32."""
     diff = cv2.subtract(gray, other, dtype=cv2.CV_32F)
     diff -= shift
-    return cv2.blur(cv2.absdiff(diff, 0.0), (3, 3))
+    err = cv2.absdiff(diff, 0.0)
+    if _MODE['err'] == 'blur':
+        return cv2.blur(err, (3, 3))
+    if _MODE['err'] == 'max':
+        return cv2.dilate(err, None)
+    if _MODE['err'] == 'blurmax':
+        return cv2.dilate(cv2.blur(err, (3, 3)), None)
+    return err
 
 
 def _grid(width: int, height: int) -> np.ndarray:

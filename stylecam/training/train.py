@@ -50,7 +50,7 @@ class TrainConfig:
     steps: int = 2000
     batch: int = 4
     lr: float = 1e-3
-    style_weight: float = 5.0
+    style_weight: float = 30.0
     content_weight: float = 1.0
     tv_weight: float = 1.0
     temporal_weight: float = 50.0
