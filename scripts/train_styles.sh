@@ -4,13 +4,13 @@
 # Resumable: a style whose models/NAME.onnx exists is skipped; one with a checkpoint continues from it.
 # Run in the background from the repository root:
 #   nohup scripts/train_styles.sh > checkpoints/queue.log 2>&1 &
-# Environment: STEPS (default 600), SIZE (192), BATCH (2), THREADS (2), STYLES (space-separated subset).
+# Environment: STEPS (default 900), SIZE (128), BATCH (2), THREADS (2), STYLES (space-separated subset).
 set -u
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 SHARED=${SHARED:-../shared}
-STEPS=${STEPS:-600}
-SIZE=${SIZE:-192}
+STEPS=${STEPS:-900}
+SIZE=${SIZE:-128}
 BATCH=${BATCH:-2}
 THREADS=${THREADS:-2}
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # the CPU is shared: do not spin-wait
@@ -25,6 +25,8 @@ QUEUE=(
   "the-kiss klimt_the_kiss_1908"
   "minotaur turner_shipwreck_of_the_minotaur_c1810"
   "woman-with-a-hat matisse_woman_with_a_hat_1905"
+  "water-lilies monet_water_lilies_1919"
+  "impression-sunrise monet_impression_sunrise_1872"
 )
 
 for entry in "${QUEUE[@]}"; do

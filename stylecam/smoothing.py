@@ -20,14 +20,17 @@ Three modes (``--smooth``):
 ``flow``
     :class:`FlowSmoother`: estimate the dense optical flow between
     consecutive input frames (OpenCV's DIS at a small fixed resolution, so it
-    costs about the same at any frame size), warp the previous *smoothed*
-    output onto the current frame, and blend it with the current network
-    output only where the warp can be trusted. Trust comes from two checks:
-    the previous input frame, warped the same way, must look like the current
-    one (photometric error), and the forward and backward flows must agree
-    (Ruder et al., 2016). Disoccluded and badly tracked pixels take the fresh
-    frame, so nothing trails behind moving objects; a scene cut, or a jump
-    after dropped frames that the flow cannot follow, starts afresh.
+    costs the same at any frame size), warp the previous *smoothed* output
+    onto the current frame, and blend it with the current network output only
+    where the warp can be trusted: where the previous input frame, warped the
+    same way, looks like the current one (checked at the flow's resolution and
+    again at half the frame size, where the coarse flow smears across the
+    edges of moving things). Disoccluded and badly tracked pixels take the
+    fresh frame, so nothing trails behind moving objects; a scene cut, or a
+    jump after dropped frames that the flow cannot follow, starts afresh.
+
+Measurements (warping error, fidelity, cost) are in ``docs/temporal.md``,
+made with ``scripts/eval_temporal.py``.
 
 All smoothers keep their state in the object (one per stream), take ``uint8``
 BGR ``(H, W, 3)`` arrays of any size, reset themselves when the size changes,
@@ -106,7 +109,9 @@ def make_smoother(mode: str = DEFAULT_MODE, strength: float | None = None) -> Sm
     """
     key = str(mode).strip().lower()
     if key not in SMOOTH_MODES:
-        raise SmoothingOptionError(f"unknown smoothing mode {mode!r}", f"use one of {', '.join(SMOOTH_MODES)}")
+        raise SmoothingOptionError(
+            f"unknown smoothing mode {mode!r}", f"use one of {', '.join(SMOOTH_MODES)}"
+        )
     value = DEFAULT_STRENGTH if strength is None else _check_strength(strength)
     if key == "none":
         return PassThroughSmoother()
@@ -178,7 +183,7 @@ class EmaSmoother:
         else:
             out = cv2.addWeighted(stylized, 1.0 - self.strength, prev, self.strength, 0.0)
         self._prev = out
-        return out
+        return out.copy()  # the caller may draw on what it gets; the state must not change
 
     def reset(self) -> None:
         """Forget the previous output."""
@@ -188,20 +193,26 @@ class EmaSmoother:
 class FlowSmoother:
     """``--smooth flow``: motion-compensated blending with the previous output.
 
-    Per frame, at a small working resolution (about ``flow_area`` pixels,
-    whatever the frame size, so 1280x720 costs little more than 640x360):
+    Per frame, at a small working resolution (about ``flow_area`` pixels
+    whatever the frame size, so the flow costs the same at 640x360 and 1280x720):
 
-    1. the grey input, and OpenCV's DIS optical flow from the current to the
-       previous input frame;
+    1. OpenCV's DIS optical flow (ULTRAFAST preset, from the finest pyramid
+       level) from the current to the previous grey input frame;
     2. trust per pixel: the previous input warped by the flow must match the
        current input (photometric error over 3x3 pixels, after removing a
-       global brightness change such as film flicker), and the source pixel
-       must lie inside the frame; optionally (``fb_check``) the flow back must
-       agree (Ruder et al.'s forward-backward test). The trust map is eroded
-       so that the edges of moving objects take the fresh frame;
+       global brightness change such as film flicker) and the source pixel
+       must lie inside the frame; optionally the flow back must agree too
+       (``fb_check``, Ruder et al.'s forward-backward test). The trust map is
+       eroded so that the edges of moving objects take the fresh frame;
     3. a scene cut, or a jump the flow cannot follow (frames dropped in live
-       mode), when less than ``cut_fraction`` of the frame matches: the output
-       is the network output and the past is dropped.
+       mode, a whip pan), when less than ``cut_fraction`` of the textured
+       pixels match (flat areas such as black bars match across a cut): the
+       output is the network output and the past is dropped;
+    4. the same check once more at half the frame size (the full size for
+       small frames), with the upscaled flow: the flow of the working
+       resolution is smeared across the edges of moving things, and without
+       this check the background next to them would take some of the moving
+       thing's strokes (or the reverse) and show a faint trail.
 
     Then at full resolution the previous *smoothed* output is warped with the
     upscaled flow and blended with the network output with the weight
@@ -213,18 +224,21 @@ class FlowSmoother:
     Args:
         strength: weight of the warped previous output where it is fully
             trusted, in ``[0, 1]``.
-        flow_area: pixels of the working resolution (``160 * 90`` by default);
-            never more than the frame's own.
-        photo_low, photo_high: photometric error (grey levels, 0..255) below
-            which the warp is fully trusted and above which it is not at all.
+        flow_area: pixels of the working resolution (``128 * 72`` by default,
+            1/5 of 640x360 in each direction); never more than the frame's own.
+        photo_low, photo_high: photometric error at the working resolution
+            (grey levels, 0..255) below which the warp is fully trusted and
+            above which it is not at all.
         fb_check: also require the forward-backward test (one more flow per
-            frame; off by default: it costs about 0.5 ms and, with a flow this
-            coarse, rejects more good pixels than bad ones).
-        cut_fraction: a frame where less than this fraction matches is a cut.
+            frame). Off by default: at this working resolution it rejects many
+            good pixels and finds few bad ones that step 4 misses.
+        cut_fraction: a frame where less than this share of the textured
+            pixels matches (photometric error below ``photo_low``) is a cut.
+        edge_check: step 4 (about 0.5 ms at 640x360).
 
     Attributes:
-        confidence: the fraction of the last frame that matched the previous
-            one (0 after a reset or a cut).
+        confidence: the share of the last frame's textured pixels that the
+            warped previous frame matched (0 after a reset or a cut).
         cuts: how many scene cuts were detected since the object was made.
     """
 
@@ -232,17 +246,31 @@ class FlowSmoother:
 
     #: the smallest working side; DIS needs a few patches per side
     MIN_SIDE = 32
+    #: DIS patch stride and gradient-descent iterations (ULTRAFAST has 4 and 12; these cost 40 % less,
+    #: at the same accuracy on the Sintel pairs)
+    PATCH_STRIDE = 5
+    DESCENT_ITERATIONS = 8
+    #: step 4's photometric error (grey levels) below which the warp is trusted, and above which not
+    EDGE_LOW = 6.0
+    EDGE_HIGH = 18.0
+    #: ``fb_check``: ``|w + ŵ|² <= FB_REL (|w|² + |ŵ|²) + FB_ABS`` in working pixels, Ruder et al.'s
+    #: test with a tolerance for a flow this coarse (theirs is 0.01 and 0.5); the flow back is
+    #: estimated one pyramid level coarser, with ULTRAFAST's own patch settings
+    FB_REL = 0.1
+    FB_ABS = 2.0
 
     def __init__(
         self,
         strength: float = DEFAULT_STRENGTH,
         *,
-        flow_area: int = 160 * 90,
+        flow_area: int = 128 * 72,
         photo_low: float = 10.0,
         photo_high: float = 30.0,
         fb_check: bool = False,
         cut_fraction: float = 0.3,
+        edge_check: bool = True,
     ) -> None:
+        self.edge_check = bool(edge_check)
         self.strength = _check_strength(strength)
         self.flow_area = max(1, int(flow_area))
         self.photo_low = float(photo_low)
@@ -252,17 +280,27 @@ class FlowSmoother:
         self.confidence = 0.0
         self.cuts = 0
         self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        self._dis.setPatchStride(self.PATCH_STRIDE)
+        self._dis.setGradientDescentIterations(self.DESCENT_ITERATIONS)
+        self._dis_back = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
         self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
         self._shape: tuple[int, ...] | None = None
         self._small: tuple[int, int] = (0, 0)
         self._grid_small = np.zeros((0, 0, 2), np.float32)
         self._grid_full = np.zeros((0, 0, 2), np.float32)
         self._prev_gray: np.ndarray | None = None
+        self._prev_check: np.ndarray | None = None
         self._prev_out: np.ndarray | None = None
+        self._shift = 0.0
+        # step 4's trust (0..255) by photometric error
+        levels = np.arange(256, dtype=np.float32)
+        ramp = (self.EDGE_HIGH - levels) / (self.EDGE_HIGH - self.EDGE_LOW)
+        self._ramp = (np.clip(ramp, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
 
     def reset(self) -> None:
         """Forget the previous frame; the next output is the network output."""
         self._prev_gray = None
+        self._prev_check = None
         self._prev_out = None
         self.confidence = 0.0
 
@@ -276,10 +314,26 @@ class FlowSmoother:
         self._small = (ws, hs)
         self._grid_small = _grid(ws, hs)
         self._grid_full = _grid(width, height)
-        # DIS matches patches from pyramid level ``finest`` up: level 0 (full working resolution)
-        # at the default 160x90, coarser levels when a larger working size is asked for
+        # full-size scratch buffers, reused every frame: fresh ones would cost page faults
+        self._flow_full = np.empty((height, width, 2), np.float32)
+        self._coords_full = np.empty((height, width, 2), np.float32)
+        self._warped = np.empty((height, width, 3), np.uint8)
+        self._weight = np.empty((height, width), np.float32)
+        self._weight_new = np.empty((height, width), np.float32)
+        # step 4 runs at half size on large frames (a quarter of the cost), at full size on small ones
+        half = width * height >= 16 * ws * hs
+        wc, hc = (max(1, round(width / 2)), max(1, round(height / 2))) if half else (width, height)
+        self._check = (wc, hc)
+        self._grid_check = _grid(wc, hc)
+        self._coords_check = np.empty((hc, wc, 2), np.float32)
+        self._warped_gray = np.empty((hc, wc), np.uint8)
+        self._err_check = np.empty((hc, wc), np.uint8)
+        self._weight_check = np.empty((hc, wc), np.float32)
+        # DIS matches patches from pyramid level ``finest`` up: level 0 (the working resolution itself)
+        # up to 160x90, coarser levels when a larger working size is asked for
         finest = round(math.log(max(1.0, ws * hs / (160 * 90)), 4))
         self._dis.setFinestScale(min(2, finest))
+        self._dis_back.setFinestScale(min(2, finest + 1))
         self.reset()
 
     def update(self, frame: np.ndarray, stylized: np.ndarray) -> np.ndarray:
@@ -293,10 +347,16 @@ class FlowSmoother:
         if stylized.shape != self._shape:
             self._configure(stylized.shape)
         ws, hs = self._small
-        small = cv2.resize(frame, (ws, hs), interpolation=cv2.INTER_AREA)
-        gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-        prev_gray, prev_out = self._prev_gray, self._prev_out
-        self._prev_gray = gray
+        height, width = stylized.shape[:2]
+        wc, hc = self._check
+        frame_gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
+        if frame_gray.shape == (hc, wc):
+            check_gray = frame_gray if frame.ndim == 3 else frame.copy()  # never keep the caller's array
+        else:
+            check_gray = cv2.resize(frame_gray, (wc, hc), interpolation=cv2.INTER_AREA)
+        gray = cv2.resize(check_gray, (ws, hs), interpolation=cv2.INTER_AREA)
+        prev_gray, prev_check, prev_out = self._prev_gray, self._prev_check, self._prev_out
+        self._prev_gray, self._prev_check = gray, check_gray
         if prev_gray is None or prev_out is None or self.strength == 0.0:
             return self._restart(stylized)
 
@@ -305,22 +365,42 @@ class FlowSmoother:
             self.cuts += 1
             return self._restart(stylized)
 
-        height, width = stylized.shape[:2]
-        back *= np.float32(width / ws), np.float32(height / hs)
-        flow = cv2.resize(back, (width, height), interpolation=cv2.INTER_LINEAR)
-        coords = cv2.add(flow, self._grid_full)
-        warped = cv2.remap(prev_out, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         trust *= np.float32(self.strength)
-        weight = cv2.resize(trust, (width, height), interpolation=cv2.INTER_LINEAR)
-        out = cv2.blendLinear(warped, stylized, weight, cv2.subtract(1.0, weight))
+        if self.edge_check and prev_check is not None:
+            # step 4: the upscaled flow is smeared across the edges of moving things by a working
+            # pixel or two; check the warp again on the input at (half) the size where it is used
+            cv2.resize(trust, (wc, hc), dst=self._weight_check, interpolation=cv2.INTER_LINEAR)
+            flow = cv2.resize(back * np.float32([wc / ws, hc / hs]), (wc, hc), interpolation=cv2.INTER_LINEAR)
+            cv2.add(flow, self._grid_check, dst=self._coords_check)
+            map1, map2 = cv2.convertMaps(self._coords_check, None, cv2.CV_16SC2)
+            warped = self._warped_gray
+            cv2.remap(prev_check, map1, map2, cv2.INTER_LINEAR, dst=warped, borderMode=cv2.BORDER_REPLICATE)
+            if self._shift:
+                cv2.add(warped, self._shift, dst=warped)
+            cv2.absdiff(check_gray, warped, dst=self._err_check)
+            cv2.blur(self._err_check, (3, 3), dst=self._err_check)
+            cv2.LUT(self._err_check, self._ramp, dst=self._err_check)
+            cv2.multiply(
+                self._weight_check, self._err_check, dst=self._weight_check, scale=1 / 255, dtype=cv2.CV_32F
+            )
+            cv2.resize(self._weight_check, (width, height), dst=self._weight, interpolation=cv2.INTER_LINEAR)
+        else:
+            cv2.resize(trust, (width, height), dst=self._weight, interpolation=cv2.INTER_LINEAR)
+        back *= np.float32(width / ws), np.float32(height / hs)
+        cv2.resize(back, (width, height), dst=self._flow_full, interpolation=cv2.INTER_LINEAR)
+        cv2.add(self._flow_full, self._grid_full, dst=self._coords_full)
+        # fixed-point maps (1/32 pixel) make the remap a third faster, conversion included
+        map1, map2 = cv2.convertMaps(self._coords_full, None, cv2.CV_16SC2)
+        cv2.remap(prev_out, map1, map2, cv2.INTER_LINEAR, dst=self._warped, borderMode=cv2.BORDER_REPLICATE)
+        cv2.subtract(1.0, self._weight, dst=self._weight_new)
+        out = cv2.blendLinear(self._warped, stylized, self._weight, self._weight_new)
         self._prev_out = out
-        return out
+        return out.copy()  # the caller may draw on what it gets; the state must not change
 
     def _restart(self, stylized: np.ndarray) -> np.ndarray:
-        out = np.ascontiguousarray(stylized).copy()
-        self._prev_out = out
+        self._prev_out = np.ascontiguousarray(stylized).copy()
         self.confidence = 0.0
-        return out
+        return self._prev_out.copy()
 
     def _trust(self, gray: np.ndarray, prev_gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The trust map (float32, 0..1) and the flow current → previous, at the working size.
@@ -331,6 +411,7 @@ class FlowSmoother:
         coords = cv2.add(back, self._grid_small)
         warped = cv2.remap(prev_gray, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         shift = np.float32(cv2.mean(gray)[0] - cv2.mean(prev_gray)[0])
+        self._shift = float(shift)
         err = _photo_error(gray, warped, shift)
         trust = (np.float32(self.photo_high) - err) * np.float32(1.0 / (self.photo_high - self.photo_low))
         np.clip(trust, 0.0, 1.0, out=trust)
@@ -338,33 +419,34 @@ class FlowSmoother:
         x, y = coords[..., 0], coords[..., 1]
         valid = (x >= -0.5) & (x <= ws - 0.5) & (y >= -0.5) & (y <= hs - 0.5)
         trust *= valid
-        self.confidence = float(trust.mean())
+        # the share of textured pixels that match: flat areas (black bars, sky) match across a cut
+        edges = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, self._kernel) >= 8
+        matched = err <= np.float32(self.photo_low)
+        n_edges = int(np.count_nonzero(edges))
+        if n_edges >= 0.05 * edges.size:
+            self.confidence = np.count_nonzero(matched & edges & valid) / n_edges
+        else:
+            self.confidence = np.count_nonzero(matched & valid) / matched.size
         if self.fb_check:
-            fwd = self._dis.calc(prev_gray, gray, None)
+            fwd = self._dis_back.calc(prev_gray, gray, None)
             fwd_at = cv2.remap(fwd, coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            total = cv2.add(back, fwd_at)
-            lhs = (total * total).sum(-1)
-            rhs = 0.01 * ((back * back).sum(-1) + (fwd_at * fwd_at).sum(-1)) + 0.5
-            trust *= lhs <= rhs
-        k = cv2.getStructuringElement(cv2.MORPH_RECT, (_MODE['erode'], _MODE['erode']))
-        return cv2.erode(trust, k), back
-
-
-_MODE = {'err': 'blur', 'erode': 3}
+            lhs = _norm2(cv2.add(back, fwd_at))
+            rhs = cv2.add(_norm2(back), _norm2(fwd_at))
+            trust *= lhs <= rhs * np.float32(self.FB_REL) + np.float32(self.FB_ABS)
+        return cv2.erode(trust, self._kernel), back
 
 
 def _photo_error(gray: np.ndarray, other: np.ndarray, shift: np.float32) -> np.ndarray:
     """Local mean absolute grey difference ``|gray - other - shift|`` over 3x3, float32."""
     diff = cv2.subtract(gray, other, dtype=cv2.CV_32F)
     diff -= shift
-    err = cv2.absdiff(diff, 0.0)
-    if _MODE['err'] == 'blur':
-        return cv2.blur(err, (3, 3))
-    if _MODE['err'] == 'max':
-        return cv2.dilate(err, None)
-    if _MODE['err'] == 'blurmax':
-        return cv2.dilate(cv2.blur(err, (3, 3)), None)
-    return err
+    return cv2.blur(cv2.absdiff(diff, 0.0), (3, 3))
+
+
+def _norm2(flow: np.ndarray) -> np.ndarray:
+    """Squared length of each flow vector, float32 ``(H, W)`` (cv2 is ~15x faster than numpy here)."""
+    mag = cv2.magnitude(flow[..., 0], flow[..., 1])
+    return cv2.multiply(mag, mag)
 
 
 def _grid(width: int, height: int) -> np.ndarray:

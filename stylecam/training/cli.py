@@ -44,12 +44,29 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--arch", choices=("fast", "quality"), default=d.arch, help="network (default: %(default)s)"
     )
+    p.add_argument(
+        "--residual",
+        action="store_true",
+        help="fast net: predict a change added to the photo instead of the picture (keeps more of the photo)",
+    )
+    p.add_argument(
+        "--norm",
+        choices=("all", "input"),
+        default=d.norm,
+        help="fast net: instance norm after every conv, or after the first only (default: %(default)s)",
+    )
     p.add_argument("--size", type=int, default=d.size, help="training crop size (default: %(default)s)")
     p.add_argument("--steps", type=int, default=d.steps, help="training steps (default: %(default)s)")
     p.add_argument("--batch", type=int, default=d.batch, help="batch size (default: %(default)s)")
     p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (default: %(default)s)")
     p.add_argument("--style-weight", type=float, default=d.style_weight, help="(default: %(default)s)")
     p.add_argument("--content-weight", type=float, default=d.content_weight, help="(default: %(default)s)")
+    p.add_argument(
+        "--colour-weight",
+        type=float,
+        default=d.colour_weight,
+        help="keep the photo's colours at 1/8 scale (default: %(default)s)",
+    )
     p.add_argument("--tv-weight", type=float, default=d.tv_weight, help="(default: %(default)s)")
     p.add_argument(
         "--temporal-weight",
@@ -62,6 +79,12 @@ def train_parser() -> argparse.ArgumentParser:
         choices=("relu2_2", "relu3_3"),
         default=d.content_layer,
         help="(default: %(default)s)",
+    )
+    p.add_argument(
+        "--style-layer-weights",
+        default=",".join(f"{w:g}" for w in d.style_layer_weights),
+        metavar="W1,W2,W3,W4",
+        help="weights of relu1_2,relu2_2,relu3_3,relu4_3 in the style loss (default: %(default)s)",
     )
     p.add_argument(
         "--style-size",
@@ -112,6 +135,8 @@ def train_main(argv: list[str]) -> int:
             content=str(Path(args.content).resolve()) if args.content else "",
             name=name,
             arch=args.arch,
+            residual=args.residual,
+            norm=args.norm,
             size=args.size,
             steps=args.steps,
             batch=args.batch,
@@ -119,8 +144,10 @@ def train_main(argv: list[str]) -> int:
             style_weight=args.style_weight,
             content_weight=args.content_weight,
             tv_weight=args.tv_weight,
+            colour_weight=args.colour_weight,
             temporal_weight=args.temporal_weight,
             content_layer=args.content_layer,
+            style_layer_weights=_floats(args.style_layer_weights),
             style_size=args.style_size,
             vgg_weights=_vgg_path(args.vgg_weights),
             seed=args.seed,
@@ -149,6 +176,15 @@ def train_main(argv: list[str]) -> int:
     print(f"checkpoint: {ckpt}")
     print(f"exported {out} (ONNX Runtime vs PyTorch max error {err:g} levels)")
     return 0
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    from ..errors import InputError
+
+    try:
+        return tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise InputError(f"--style-layer-weights {text!r}: expected numbers like 1,1,1,0.2") from None
 
 
 def _vgg_path(value: str | None) -> str | None:

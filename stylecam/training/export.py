@@ -68,7 +68,8 @@ def net_from_checkpoint(ckpt: dict[str, Any]) -> nn.Module:
     """The network stored in a checkpoint, in eval mode, on the CPU."""
     arch = ckpt["config"].get("arch", "fast")
     try:
-        net = build_net(arch)
+        cfg = ckpt["config"]
+        net = build_net(arch, bool(cfg.get("residual", False)), str(cfg.get("norm", "all")))
         net.load_state_dict(ckpt["model"])
     except (ValueError, RuntimeError) as exc:
         raise InputError(
@@ -93,8 +94,12 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
         "content_weight": cfg.get("content_weight"),
         "style_weight": cfg.get("style_weight"),
         "tv_weight": cfg.get("tv_weight"),
+        "colour_weight": cfg.get("colour_weight", 0.0),
         "temporal_weight": cfg.get("temporal_weight"),
         "content_layer": cfg.get("content_layer"),
+        "residual": cfg.get("residual", False),
+        "norm": cfg.get("norm", "all"),
+        "style_layer_weights": list(cfg.get("style_layer_weights") or []),
         "vgg": Path(str(cfg.get("vgg_weights") or "torchvision")).name,
         "seed": cfg.get("seed"),
         "device": cfg.get("device"),

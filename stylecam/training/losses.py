@@ -15,17 +15,21 @@ def gram(feat: torch.Tensor) -> torch.Tensor:
     return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
 
 
-def style_loss(feats: dict[str, torch.Tensor], targets: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Sum over layers of the relative squared Gram error ``||G - Gs||^2 / ||Gs||^2``, batch-averaged.
+def style_loss(
+    feats: dict[str, torch.Tensor], targets: dict[str, torch.Tensor], weights: dict[str, float] | None = None
+) -> torch.Tensor:
+    """Weighted sum over layers of the relative squared Gram error ``||G - Gs||^2 / ||Gs||^2``.
 
-    Normalising each layer by its target's energy makes the four layers count alike and the weights
-    independent of the activation scale of the VGG weights (Caffe's or torchvision's).
+    Normalising each layer by its target's energy makes the weights independent of the activation scale
+    of the VGG weights (Caffe's or torchvision's); ``weights`` (default 1 each) then say how much each
+    layer counts. Averaged over the batch.
     """
     total = torch.zeros((), device=next(iter(feats.values())).device)
     for name, target in targets.items():
         g = gram(feats[name])
         err = ((g - target.unsqueeze(0)) ** 2).sum(dim=(1, 2)).mean()
-        total = total + err / (target**2).sum().clamp_min(1e-12)
+        w = 1.0 if weights is None else weights.get(name, 1.0)
+        total = total + w * err / (target**2).sum().clamp_min(1e-12)
     return total
 
 
@@ -33,6 +37,12 @@ def content_loss(feat: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Relative squared error of features: ``mean((f - t)^2) / mean(t^2)`` (scale-free like the style loss)."""
     target = target.float()
     return F.mse_loss(feat.float(), target) / target.pow(2).mean().clamp_min(1e-12)
+
+
+def colour_loss(output: torch.Tensor, photo: torch.Tensor, factor: int = 8) -> torch.Tensor:
+    """Mean squared difference of the ``factor``-times downsampled pictures: keeps the photo's local
+    colours and light at a coarse scale while leaving the texture below that scale free."""
+    return F.mse_loss(F.avg_pool2d(output.float(), factor), F.avg_pool2d(photo.float(), factor))
 
 
 def tv_loss(img: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,7 @@
 """Image transformation networks: fully convolutional, instance-normalised, output the size of the input.
 
-Both take RGB in ``[0, 1]`` (NCHW, float) and return RGB in ``[0, 1]`` (a sigmoid); the export wraps them
+Both take RGB in ``[0, 1]`` (NCHW, float) and return RGB, about ``[0, 1]`` (the quality net through a
+sigmoid; the fast net adds its output to the photo and is clamped by the export); the export wraps them
 with the uint8 BGR NHWC conversion. Input height and width must be multiples of 4.
 
 - ``quality``: Johnson et al. 2016 (9x9 conv 32, strided convs to 64 and 128, five residual blocks,
@@ -20,17 +21,18 @@ from torch.nn import functional as F
 ARCHS = ("fast", "quality")
 
 
-def logit(x: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
-    """Inverse sigmoid of ``x`` clamped to ``[eps, 1 - eps]`` (built from ops every ONNX runtime has)."""
-    x = x.clamp(eps, 1 - eps)
-    return torch.log(x / (1 - x))
-
-
 class ConvNormAct(nn.Sequential):
-    """Conv, instance norm (affine) and optional ReLU; reflection or zero padding."""
+    """Conv, instance norm (affine, unless ``norm`` is False) and optional ReLU; reflection or zero padding."""
 
     def __init__(
-        self, cin: int, cout: int, k: int, stride: int = 1, act: bool = True, reflect: bool = False
+        self,
+        cin: int,
+        cout: int,
+        k: int,
+        stride: int = 1,
+        act: bool = True,
+        reflect: bool = False,
+        norm: bool = True,
     ) -> None:
         pad = k // 2
         layers: list[nn.Module] = []
@@ -38,7 +40,8 @@ class ConvNormAct(nn.Sequential):
             layers += [nn.ReflectionPad2d(pad), nn.Conv2d(cin, cout, k, stride)]
         else:
             layers += [nn.Conv2d(cin, cout, k, stride, padding=pad)]
-        layers.append(nn.InstanceNorm2d(cout, affine=True))
+        if norm:
+            layers.append(nn.InstanceNorm2d(cout, affine=True))
         if act:
             layers.append(nn.ReLU(inplace=True))
         super().__init__(*layers)
@@ -47,10 +50,11 @@ class ConvNormAct(nn.Sequential):
 class ResidualBlock(nn.Module):
     """Two 3x3 conv + instance-norm layers with an identity shortcut."""
 
-    def __init__(self, ch: int, reflect: bool = False) -> None:
+    def __init__(self, ch: int, reflect: bool = False, norm: bool = True) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            ConvNormAct(ch, ch, 3, reflect=reflect), ConvNormAct(ch, ch, 3, act=False, reflect=reflect)
+            ConvNormAct(ch, ch, 3, reflect=reflect, norm=norm),
+            ConvNormAct(ch, ch, 3, act=False, reflect=reflect, norm=norm),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -58,14 +62,19 @@ class ResidualBlock(nn.Module):
 
 
 class UpConv(nn.Module):
-    """Nearest-neighbour x2 upsampling followed by a conv (no checkerboard artefacts)."""
+    """x2 upsampling (nearest or bilinear) followed by a conv (no checkerboard artefacts)."""
 
-    def __init__(self, cin: int, cout: int, k: int = 3, reflect: bool = False) -> None:
+    def __init__(
+        self, cin: int, cout: int, k: int = 3, reflect: bool = False, norm: bool = True, mode: str = "nearest"
+    ) -> None:
         super().__init__()
-        self.conv = ConvNormAct(cin, cout, k, reflect=reflect)
+        self.mode = mode
+        self.conv = ConvNormAct(cin, cout, k, reflect=reflect, norm=norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        if self.mode == "nearest":
+            return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode=self.mode, align_corners=False))
 
 
 class QualityNet(nn.Module):
@@ -92,31 +101,44 @@ class FastNet(nn.Module):
     Args:
         ch: channels at 1/2 and at 1/4 resolution.
         n_res: residual blocks at 1/4 resolution.
-        residual: the network predicts a change of the photo (in logit space) rather than the picture
-            itself, so it starts as the identity and keeps the content from the first step; the style
-            loss then moves colours and adds texture. It trains in far fewer steps.
+        residual: the network predicts a change added to the photo rather than the picture itself, so
+            it keeps the content from the first step and the style loss moves colours and adds texture:
+            it trains in far fewer steps. (An earlier version added the change in logit space; bright
+            and dark areas then barely moved and the network compensated with blotches.)
+        norm: 'all' (instance norm after every conv) or 'input' (after the first conv only).
     """
 
-    def __init__(self, ch: tuple[int, int] = (16, 32), n_res: int = 3, residual: bool = True) -> None:
+    def __init__(
+        self, ch: tuple[int, int] = (16, 32), n_res: int = 3, residual: bool = False, norm: str = "all"
+    ) -> None:
         super().__init__()
         self.residual = residual
         c2, c4 = ch
+        deep = norm == "all"
         # reflection padding on the 3-channel input only (cheap): no dark frame at the image border
-        self.down = nn.Sequential(ConvNormAct(3, c2, 3, 2, reflect=True), ConvNormAct(c2, c4, 3, 2))
-        self.res = nn.Sequential(*[ResidualBlock(c4) for _ in range(n_res)])
-        self.up = UpConv(c4, c2)
+        self.down = nn.Sequential(
+            ConvNormAct(3, c2, 3, 2, reflect=True), ConvNormAct(c2, c4, 3, 2, norm=deep)
+        )
+        self.res = nn.Sequential(*[ResidualBlock(c4, norm=deep) for _ in range(n_res)])
+        # nearest, not bilinear: with bilinear upsampling the net learns brush texture far more slowly
+        # (in a few hundred steps it stays a colour filter)
+        self.up = UpConv(c4, c2, norm=deep)
         self.out = nn.Conv2d(c2, 3, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.up(self.res(self.down(x)))
         y = self.out(F.interpolate(y, scale_factor=2.0, mode="nearest"))
-        return torch.sigmoid(y + logit(x)) if self.residual else torch.sigmoid(y)
+        return x + y if self.residual else torch.sigmoid(y)
 
 
-def build_net(arch: str) -> nn.Module:
-    """A freshly initialised network of the named architecture ('fast' or 'quality')."""
+def build_net(arch: str, residual: bool = False, norm: str = "all") -> nn.Module:
+    """A freshly initialised network of the named architecture ('fast' or 'quality').
+
+    ``residual`` and ``norm`` ('all': instance norm after every conv; 'input': after the first only)
+    apply to the fast network.
+    """
     if arch == "fast":
-        return FastNet()
+        return FastNet(residual=residual, norm=norm)
     if arch == "quality":
         return QualityNet()
     raise ValueError(f"unknown architecture {arch!r}; expected one of {', '.join(ARCHS)}")

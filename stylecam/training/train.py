@@ -25,12 +25,21 @@ import torch
 
 from ..errors import InputError
 from .data import ContentSampler, list_images, load_style, read_rgb, to_image, to_tensor
-from .losses import content_loss, gram, random_warp_grid, stability_loss, style_loss, tv_loss, warp
+from .losses import (
+    colour_loss,
+    content_loss,
+    gram,
+    random_warp_grid,
+    stability_loss,
+    style_loss,
+    tv_loss,
+    warp,
+)
 from .nets import ARCHS, build_net
 from .vgg import VGG16Features
 
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
-LOSS_TERMS = ("content", "style", "tv", "stability", "total")
+LOSS_TERMS = ("content", "colour", "style", "tv", "stability", "total")
 
 
 @dataclass
@@ -46,15 +55,20 @@ class TrainConfig:
     content: str = ""
     name: str = ""
     arch: str = "fast"
+    residual: bool = False
+    norm: str = "all"
     size: int = 256
     steps: int = 2000
     batch: int = 4
     lr: float = 1e-3
-    style_weight: float = 30.0
+    style_weight: float = 5.0
     content_weight: float = 1.0
     tv_weight: float = 1.0
+    colour_weight: float = 20.0
     temporal_weight: float = 50.0
-    content_layer: str = "relu3_3"
+    content_layer: str = "relu2_2"
+    #: weights of relu1_2, relu2_2, relu3_3, relu4_3 in the style loss
+    style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
     style_size: int = 512
     noise: float = 0.03
     vgg_weights: str | None = None
@@ -78,6 +92,10 @@ def _check(cfg: TrainConfig) -> None:
         raise InputError(f"unknown architecture '{cfg.arch}'", f"use one of {', '.join(ARCHS)}")
     if cfg.size < 16 or cfg.size % 4:
         raise InputError(f"--size {cfg.size} must be a multiple of 4, at least 16")
+    if len(cfg.style_layer_weights) != len(STYLE_LAYERS):
+        raise InputError(
+            f"--style-layer-weights needs {len(STYLE_LAYERS)} numbers ({', '.join(STYLE_LAYERS)})"
+        )
     if cfg.batch < 1 or cfg.steps < 0:
         raise InputError("--batch must be at least 1 and --steps not negative")
     if cfg.device not in ("cpu", "cuda"):
@@ -178,7 +196,7 @@ def train(
     gen = torch.Generator().manual_seed(cfg.seed)
     sampler = ContentSampler(files, cfg.size, rng)
     vgg = VGG16Features(cfg.vgg_weights).to(device)
-    net = build_net(cfg.arch).to(device)
+    net = build_net(cfg.arch, cfg.residual, cfg.norm).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     step, elapsed = 0, 0.0
     if ckpt is not None:
@@ -191,6 +209,7 @@ def train(
 
     with torch.no_grad():
         targets = {k: gram(v)[0] for k, v in vgg(style_img).items() if k in STYLE_LAYERS}
+    layer_weights = dict(zip(STYLE_LAYERS, cfg.style_layer_weights, strict=True))
     samples = _sample_inputs(files)
     out_dir = Path(cfg.checkpoint_dir)
     log = log or _ProgressBar(cfg.steps).update
@@ -232,9 +251,11 @@ def train(
                 x_feat = vgg(x, upto=cfg.content_layer)[cfg.content_layer]
         terms = {
             "content": cfg.content_weight * content_loss(feats[cfg.content_layer], x_feat),
-            "style": cfg.style_weight * style_loss(feats, targets),
+            "style": cfg.style_weight * style_loss(feats, targets, layer_weights),
             "tv": cfg.tv_weight * tv_loss(y),
         }
+        if cfg.colour_weight > 0:
+            terms["colour"] = cfg.colour_weight * colour_loss(y, x)
         if use_stab:
             terms["stability"] = cfg.temporal_weight * stability_loss(y_moved.float(), warp(y.float(), grid))
         total = sum(terms.values())

@@ -106,3 +106,14 @@ def test_without_torch_says_what_to_install() -> None:
     assert proc.returncode == 22
     assert proc.stderr.count('pip install "stylecam[train]"') == 2
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("weights", ["1,x,1,1", "1,1"])
+def test_bad_style_layer_weights(
+    weights: str, tiny_data: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    painting, content = tiny_data
+    argv = ["--style", str(painting), "--content", str(content), "--vgg-weights", "random"]
+    argv += ["--style-layer-weights", weights, "--checkpoint-dir", str(tmp_path / "ck")]
+    assert train_main(argv) == 2
+    assert "--style-layer-weights" in capsys.readouterr().err

@@ -89,12 +89,15 @@ def test_graph_is_bgr_nhwc_around_an_rgb_net() -> None:
     assert torch.equal(red[..., 2], frame[..., 2]) and int(red[..., :2].abs().sum()) == 0  # BGR: red is last
 
 
-@pytest.mark.parametrize("arch", ["fast", "quality"])
-def test_ort_matches_torch_for_each_arch(arch: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("arch", "residual", "norm"),
+    [("fast", True, "all"), ("fast", False, "all"), ("fast", True, "input"), ("quality", True, "all")],
+)
+def test_ort_matches_torch_for_each_arch(arch: str, residual: bool, norm: str, tmp_path: Path) -> None:
     from stylecam.training.export import export_net
 
     torch.manual_seed(0)
-    net = build_net(arch)
+    net = build_net(arch, residual, norm)
     err = export_net(net, tmp_path / f"{arch}.onnx", {"name": arch, "arch": arch}, check_size=(32, 48))
     assert err <= 1.0
 
