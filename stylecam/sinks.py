@@ -71,8 +71,15 @@ class ImageSink:
 
     inline = False
 
-    def __init__(self, target: str | Path, *, single: bool, inputs: list[Path] | None = None,
-                 suffix: str = ".png", quality: int = 95) -> None:
+    def __init__(
+        self,
+        target: str | Path,
+        *,
+        single: bool,
+        inputs: list[Path] | None = None,
+        suffix: str = ".png",
+        quality: int = 95,
+    ) -> None:
         self.target = Path(target)
         self.single = single
         self.inputs = list(inputs or [])
@@ -82,11 +89,15 @@ class ImageSink:
         if single:
             check_output_dir(self.target)
             if self.target.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"):
-                raise OutputError(f"cannot tell the image format of {self.target}", "end -o with .png or .jpg")
+                raise OutputError(
+                    f"cannot tell the image format of {self.target}", "end -o with .png or .jpg"
+                )
         else:
             if self.target.exists() and not self.target.is_dir():
-                raise OutputError(f"{self.target} is a file", "give a folder as -o when stylizing several images")
-            check_output_dir(self.target / "x")  if self.target.exists() else check_output_dir(self.target)
+                raise OutputError(
+                    f"{self.target} is a file", "give a folder as -o when stylizing several images"
+                )
+            check_output_dir(self.target / "x") if self.target.exists() else check_output_dir(self.target)
         for src in self.inputs:
             for out in self._planned(src):
                 if same_file(out, src):

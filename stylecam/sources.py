@@ -17,7 +17,20 @@ from .errors import InputError
 from .frames import Frame, StreamInfo
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".jp2", ".exr"}
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".flv", ".ts", ".gif"}
+VIDEO_SUFFIXES = {
+    ".mp4",
+    ".mov",
+    ".mkv",
+    ".avi",
+    ".webm",
+    ".m4v",
+    ".mpg",
+    ".mpeg",
+    ".wmv",
+    ".flv",
+    ".ts",
+    ".gif",
+}
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -30,7 +43,9 @@ def read_image(path: str | Path) -> np.ndarray:
     if not path.exists():
         raise InputError(f"file not found: {path}", "check the path")
     if path.is_dir():
-        raise InputError(f"{path} is a folder", "give image files, or the folder to 'stylecam image DIR -o OUTDIR'")
+        raise InputError(
+            f"{path} is a folder", "give image files, or the folder to 'stylecam image DIR -o OUTDIR'"
+        )
     data = np.fromfile(str(path), dtype=np.uint8)  # works with non-ASCII paths on Windows too
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
@@ -67,12 +82,16 @@ class ImageSource:
             if p.is_dir():
                 found = list_images(p)
                 if not found:
-                    raise InputError(f"no images in folder {p}", f"put {', '.join(sorted(IMAGE_SUFFIXES)[:5])} files there")
+                    raise InputError(
+                        f"no images in folder {p}", f"put {', '.join(sorted(IMAGE_SUFFIXES)[:5])} files there"
+                    )
                 files += found
             elif not p.exists():
                 raise InputError(f"file not found: {p}", "check the path")
             elif p.is_file() and p.stat().st_size and not cv2.haveImageReader(str(p)):
-                raise InputError(f"{p} is not an image OpenCV can read", "use a JPEG, PNG, BMP, WebP or TIFF file")
+                raise InputError(
+                    f"{p} is not an image OpenCV can read", "use a JPEG, PNG, BMP, WebP or TIFF file"
+                )
             else:
                 files.append(p)
         if not files:
@@ -92,8 +111,13 @@ class ImageSource:
         i = self._next
         self._next += 1
         img = self._first if i == 0 else read_image(self.files[i])
-        return Frame(index=i, image=img, time=time.perf_counter(), name=self.files[i].stem,
-                     extra={"path": str(self.files[i])})
+        return Frame(
+            index=i,
+            image=img,
+            time=time.perf_counter(),
+            name=self.files[i].stem,
+            extra={"path": str(self.files[i])},
+        )
 
     def close(self) -> None:
         self._first = None

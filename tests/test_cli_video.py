@@ -12,7 +12,7 @@ import time
 import av
 import pytest
 from conftest import REPO, make_clip, shared_path
-from test_cli import assert_one_line_error, run_cli
+from test_command_line import assert_one_line_error, run_cli
 
 from stylecam.cli import main
 from stylecam.media import probe
@@ -93,7 +93,19 @@ def test_ctrl_c_leaves_a_playable_file(models_dir, tmp_path):
     env = {**os.environ, "STYLECAM_MODELS": str(models_dir)}
     proc = subprocess.Popen(
         # a large processing size makes each frame slow enough to interrupt mid-run
-        [sys.executable, "-m", "stylecam", "video", str(clip), "-o", str(out), "--style", "invert", "--size", "1920x1080"],
+        [
+            sys.executable,
+            "-m",
+            "stylecam",
+            "video",
+            str(clip),
+            "-o",
+            str(out),
+            "--style",
+            "invert",
+            "--size",
+            "1920x1080",
+        ],
         cwd=REPO,
         env=env,
         stderr=subprocess.PIPE,

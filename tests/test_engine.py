@@ -45,10 +45,16 @@ def test_padding_to_the_size_multiple(tmp_path):
 
 @pytest.mark.parametrize(
     "layout,dtype,value_range,color",
-    [("NCHW", "float32", "0-1", "RGB"), ("NCHW", "float32", "0-255", "BGR"), ("NHWC", "float32", "0-1", "RGB")],
+    [
+        ("NCHW", "float32", "0-1", "RGB"),
+        ("NCHW", "float32", "0-255", "BGR"),
+        ("NHWC", "float32", "0-1", "RGB"),
+    ],
 )
 def test_float_models_are_adapted_from_metadata(tmp_path, layout, dtype, value_range, color):
-    path = make_model(tmp_path / "c.onnx", "constant", layout=layout, dtype=dtype, value_range=value_range, color=color)
+    path = make_model(
+        tmp_path / "c.onnx", "constant", layout=layout, dtype=dtype, value_range=value_range, color=color
+    )
     out = Stylizer(path, device="cpu")(synthetic_frame(64, 48))
     # constant kind paints BGR (10, 200, 60) whatever the conventions
     assert np.abs(out.reshape(-1, 3).astype(int) - [10, 200, 60]).max() <= 1

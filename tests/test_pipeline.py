@@ -22,7 +22,9 @@ class ListSource:
 
     def open(self):
         w, h = self.size
-        return StreamInfo(width=w, height=h, fps=30.0, frame_count=None if self.live else self.n, live=self.live)
+        return StreamInfo(
+            width=w, height=h, fps=30.0, frame_count=None if self.live else self.n, live=self.live
+        )
 
     def read(self):
         if self.delay:
@@ -115,7 +117,9 @@ def test_an_error_in_any_stage_ends_the_run_within_2s_with_that_error(stage):
             raise ValueError("network failed")
         return frame.image
 
-    expected = {"source": OSError, "process": ValueError, "inline": RuntimeError, "writer": RuntimeError}[stage]
+    expected = {"source": OSError, "process": ValueError, "inline": RuntimeError, "writer": RuntimeError}[
+        stage
+    ]
     t0 = time.perf_counter()
     with pytest.raises(expected):
         Pipeline(src, process, sinks, queue_size=2).run()

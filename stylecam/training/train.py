@@ -60,7 +60,7 @@ class TrainConfig:
     size: int = 256
     steps: int = 2000
     batch: int = 4
-    lr: float = 1e-3
+    lr: float = 2e-3
     style_weight: float = 5.0
     content_weight: float = 1.0
     tv_weight: float = 1.0

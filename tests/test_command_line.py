@@ -59,7 +59,9 @@ def test_import_and_runtime_commands_never_import_torch(models_dir, tmp_path):
         "mods = [m for m in ('torch', 'torchvision') if m in sys.modules]\n"
         "print('TORCH' if mods else 'CLEAN', mods)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ), timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert "CLEAN" in proc.stdout
 
@@ -93,13 +95,25 @@ def test_image_folder_input(models_dir, tmp_path):
     src.mkdir()
     for i in range(3):
         cv2.imwrite(str(src / f"p{i}.jpg"), synthetic_frame(40 + i, 30))
-    assert main(["image", str(src), "-o", str(tmp_path / "styled"), "--style", "invert", "--format", ".jpg"]) == 0
+    assert (
+        main(["image", str(src), "-o", str(tmp_path / "styled"), "--style", "invert", "--format", ".jpg"])
+        == 0
+    )
     assert len(list((tmp_path / "styled").glob("*.jpg"))) == 3
 
 
 @pytest.mark.parametrize(
     "case",
-    ["missing", "not_image", "unknown_style", "corrupt_onnx", "out_dir_missing", "out_is_input", "cuda", "bad_size"],
+    [
+        "missing",
+        "not_image",
+        "unknown_style",
+        "corrupt_onnx",
+        "out_dir_missing",
+        "out_is_input",
+        "cuda",
+        "bad_size",
+    ],
 )
 def test_bad_input_gives_one_line_and_nonzero_exit(models_dir, tmp_path, case):
     img = tmp_path / "in.png"
