@@ -106,8 +106,9 @@ def training_table(styles: list[str]) -> str:
     from stylecam.models import find_model
 
     lines = [
-        "| style | painting | steps | size | batch | style w. | wall time | content | style | tv | stability | total |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| style | painting | steps | size | batch | style w. | wall time | content | colour | style | tv | stability"
+        " | total |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in styles:
         info = find_model(name)
@@ -115,7 +116,10 @@ def training_table(styles: list[str]) -> str:
         loss = t.get("final_losses", {})
         painting = f"{info.title}, {info.artist} ({info.meta.get('year', '')})"
         minutes = float(t.get("wall_time_s", 0)) / 60
-        cells = [f"{loss.get(k, float('nan')):.3g}" for k in ("content", "style", "tv", "stability", "total")]
+        cells = [
+            f"{loss.get(k, float('nan')):.3g}"
+            for k in ("content", "colour", "style", "tv", "stability", "total")
+        ]
         lines.append(
             f"| `{name}` | {painting} | {t.get('steps')} | {t.get('size')} | {t.get('batch')} | "
             f"{t.get('style_weight')} | {minutes:.1f} min | " + " | ".join(cells) + " |"

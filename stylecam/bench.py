@@ -168,7 +168,7 @@ def end_to_end(clip: Path, style: str, device: str, sink: str, smooth: str, extr
         "frames": data["frames_out"],
         "seconds": data["seconds"],
         "wall_s": round(wall, 2),
-        "peak_mb": peak,
+        "peak_mb": data.get("peak_rss_mb") or peak,
         "ms_per_frame": data["ms_per_frame"],
         "device": data["device"],
     }

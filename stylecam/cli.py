@@ -139,6 +139,22 @@ def _frame_process(stylizer, smoother) -> _StylizeStep:
     return _StylizeStep(stylizer, smoother)
 
 
+def _peak_rss_mb() -> float | None:
+    """Peak resident memory of this process in MB (Linux: VmHWM, which starts afresh at exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    try:
+        import resource
+
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    except ImportError:  # Windows
+        return None
+
+
 def _summary(command: str, stats, stylizer, output: str | None, **extra) -> dict:
     d = {
         "command": command,
@@ -233,6 +249,7 @@ def cmd_video(args: argparse.Namespace) -> int:
         processing_size=list(st.processing_size(meta.width, meta.height)),
     )
     summary["ms_per_frame"].update(step.stage_ms())
+    summary["peak_rss_mb"] = _peak_rss_mb()
     if args.json:
         _emit_json(summary)
     else:

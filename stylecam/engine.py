@@ -294,7 +294,8 @@ def create_session(model_path: str | Path, device: str = "auto", threads: int | 
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.intra_op_num_threads = threads or _default_threads()
     options.inter_op_num_threads = 1
-    options.add_session_config_entry("session.intra_op.allow_spinning", "1")
+    # no spin-waiting: decode, smoothing and encode threads share the cores
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = 3
 
     tried: list[tuple[str, str]] = []
