@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import StylecamError
+from .errors import OutputError, StylecamError
 from .frames import Frame
+from .status import StatusLine
 
 PROG = "stylecam"
 
@@ -32,34 +33,25 @@ def _say(text: str) -> None:
     print(f"{PROG}: {text}", file=sys.stderr, flush=True)
 
 
-class Progress:
-    """A one-line progress bar on stderr (only when stderr is a terminal, unless forced)."""
+class Progress(StatusLine):
+    """A progress bar with fps and ETA on stderr (only when stderr is a terminal, unless forced)."""
 
     def __init__(self, label: str, total: int | None, enabled: bool | None = None) -> None:
+        super().__init__(sys.stderr.isatty() if enabled is None else enabled)
         self.label = label
         self.total = total
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-        self._shown = False
 
     def __call__(self, stats) -> None:
-        if not self.enabled:
-            return
         done, fps, total = stats.frames_out, stats.fps, self.total
         if total:
             frac = min(1.0, done / total)
             bar = "#" * int(frac * 24) + "-" * (24 - int(frac * 24))
             eta = (total - done) / fps if fps > 0 else 0.0
-            line = f"{self.label} [{bar}] {done}/{total} {100 * frac:3.0f}% {fps:5.1f} fps ETA {eta:4.0f}s"
+            self.show(
+                f"{self.label} [{bar}] {done}/{total} {100 * frac:3.0f}% {fps:5.1f} fps ETA {eta:4.0f}s"
+            )
         else:
-            line = f"{self.label} {done} frames {fps:5.1f} fps"
-        sys.stderr.write("\r" + line[:150])
-        sys.stderr.flush()
-        self._shown = True
-
-    def finish(self) -> None:
-        if self._shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+            self.show(f"{self.label} {done} frames {fps:5.1f} fps")
 
 
 def _emit_json(summary: dict) -> None:
@@ -199,21 +191,20 @@ def _default_video_output(inp: Path, style: str | None) -> Path:
 
 def cmd_video(args: argparse.Namespace) -> int:
     from .media import VideoFileSink, VideoFileSource, probe
-    from .sinks import NullSink, check_output_dir, same_file
+    from .models import default_model
+    from .sinks import NullSink, same_file
 
     inp = Path(args.input)
     meta = probe(inp)  # raises InputError for a missing / non-video / empty file
-    st = _stylizer(args)
-    output = Path(args.output) if args.output else _default_video_output(inp, st.name)
+    style = args.style or default_model().name
+    output = Path(args.output) if args.output else _default_video_output(inp, Path(style).stem)
     if str(output) == "-":  # null sink (benchmarks)
         sink = NullSink()
     else:
-        if same_file(output, inp):
-            raise StylecamError(
-                f"output {output} would overwrite the input", "choose another -o", exit_code=2
-            )
-        check_output_dir(output)
+        if same_file(output, inp):  # also with --no-audio, where the sink is not told about the input
+            raise OutputError(f"output {output} would overwrite the input", "choose another -o")
         sink = VideoFileSink(output, audio_from=None if args.no_audio else str(inp), crf=args.crf)
+    st = _stylizer(args)
     from .smoothing import make_smoother
 
     smoother = make_smoother(args.smooth, args.smooth_strength)

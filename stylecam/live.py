@@ -39,6 +39,7 @@ import numpy as np
 from .errors import DeviceError, InputError, ModelError, StylecamError
 from .frames import Frame, StreamInfo
 from .models import ModelInfo
+from .status import StatusLine
 
 # --------------------------------------------------------------------------- keys
 
@@ -390,6 +391,9 @@ class LiveController:
             self._pending = index
             self._say(f"loading {self.style_name(index)} ...")
             return
+        self._load_and_switch(index)
+
+    def _load_and_switch(self, index: int) -> None:
         self._pending = None
         try:
             self.stylizer(index)
@@ -417,13 +421,7 @@ class LiveController:
         future = self._loading.get(index)
         if future is not None and not future.done():
             return
-        self._pending = None
-        try:
-            self.stylizer(index)
-        except StylecamError as exc:
-            self._say(f"cannot load {self.style_name(index)}: {exc.message}", log=True)
-            return
-        self._switch_to(index)
+        self._load_and_switch(index)
 
     def next_style(self) -> None:
         """Key n / Right."""
@@ -1201,26 +1199,16 @@ class _InfoTap:
         return bool(getattr(self.sink, "stopped", False))
 
 
-class _StatusLine:
-    """A one-line status on stderr for --no-window runs."""
+class _StatusLine(StatusLine):
+    """The live stats as a status line on stderr, for --no-window runs."""
 
     def __init__(self, controller: LiveController) -> None:
+        super().__init__()
         self.controller = controller
-        self._shown = False
 
     def __call__(self, stats) -> None:
         c = self.controller
-        text = c.status or c.stats_line()
-        if c.recording:
-            text += " | REC"
-        sys.stderr.write("\r" + text[:150].ljust(80))
-        sys.stderr.flush()
-        self._shown = True
-
-    def finish(self) -> None:
-        if self._shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        self.show((c.status or c.stats_line()) + (" | REC" if c.recording else ""))
 
 
 __all__ = [

@@ -49,6 +49,7 @@ import numpy as np
 
 from .errors import InputError, OutputError
 from .frames import Frame, StreamInfo
+from .sinks import check_output_dir, same_file
 
 log = logging.getLogger(__name__)
 
@@ -516,18 +517,6 @@ def _as_rate(fps: float | Fraction) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
 
 
-def _same_file(a: Path, b: str | os.PathLike[str] | None) -> bool:
-    if not b:
-        return False
-    other = Path(b).expanduser()
-    try:
-        if a.exists() and other.exists():
-            return os.path.samefile(a, other)
-        return a.resolve() == other.resolve()
-    except OSError:
-        return False
-
-
 class VideoFileSink:
     """Write stylized frames to a video file, with the sound of another file.
 
@@ -628,17 +617,13 @@ class VideoFileSink:
 
     def _check_path(self, *inputs: str | os.PathLike[str] | None) -> None:
         p = self.path
-        folder = p.parent if str(p.parent) else Path(".")
-        if not folder.is_dir():
-            raise OutputError(
-                f"output folder {folder} does not exist", hint="create it first or choose another output path"
-            )
+        check_output_dir(p)
         if p.is_dir():
             raise OutputError(f"output path {p} is a folder", hint="give a file name such as out.mp4")
-        if not os.access(folder, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
-            raise OutputError(f"cannot write {p}: permission denied", hint="choose a folder you can write to")
+        if p.exists() and not os.access(p, os.W_OK):
+            raise OutputError(f"cannot write {p}: permission denied", hint="choose a file you can write to")
         for other in inputs:
-            if _same_file(p, other):
+            if other and same_file(p, Path(other).expanduser()):
                 raise OutputError(
                     f"output would overwrite the input: {p}", hint="choose a different output file name"
                 )

@@ -97,7 +97,8 @@ class ImageSink:
                 raise OutputError(
                     f"{self.target} is a file", "give a folder as -o when stylizing several images"
                 )
-            check_output_dir(self.target / "x") if self.target.exists() else check_output_dir(self.target)
+            # an existing folder must itself be writable; a new one needs a writable parent
+            check_output_dir(self.target / "_" if self.target.exists() else self.target)
         for src in self.inputs:
             for out in self._planned(src):
                 if same_file(out, src):
