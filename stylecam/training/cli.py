@@ -44,17 +44,6 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--arch", choices=("fast", "quality"), default=d.arch, help="network (default: %(default)s)"
     )
-    p.add_argument(
-        "--residual",
-        action="store_true",
-        help="fast net: predict a change added to the photo instead of the picture (keeps more of the photo)",
-    )
-    p.add_argument(
-        "--norm",
-        choices=("all", "input"),
-        default=d.norm,
-        help="fast net: instance norm after every conv, or after the first only (default: %(default)s)",
-    )
     p.add_argument("--size", type=int, default=d.size, help="training crop size (default: %(default)s)")
     p.add_argument("--steps", type=int, default=d.steps, help="training steps (default: %(default)s)")
     p.add_argument("--batch", type=int, default=d.batch, help="batch size (default: %(default)s)")
@@ -68,6 +57,12 @@ def train_parser() -> argparse.ArgumentParser:
         help="keep the photo's colours at 1/8 scale (default: %(default)s)",
     )
     p.add_argument("--tv-weight", type=float, default=d.tv_weight, help="(default: %(default)s)")
+    p.add_argument(
+        "--lattice-weight",
+        type=float,
+        default=d.lattice_weight,
+        help="fast net: against a grid on its 4x4 output cells (default: %(default)s)",
+    )
     p.add_argument(
         "--temporal-weight",
         type=float,
@@ -135,8 +130,6 @@ def train_main(argv: list[str]) -> int:
             content=str(Path(args.content).resolve()) if args.content else "",
             name=name,
             arch=args.arch,
-            residual=args.residual,
-            norm=args.norm,
             size=args.size,
             steps=args.steps,
             batch=args.batch,
@@ -144,6 +137,7 @@ def train_main(argv: list[str]) -> int:
             style_weight=args.style_weight,
             content_weight=args.content_weight,
             tv_weight=args.tv_weight,
+            lattice_weight=args.lattice_weight,
             colour_weight=args.colour_weight,
             temporal_weight=args.temporal_weight,
             content_layer=args.content_layer,

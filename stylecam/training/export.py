@@ -1,14 +1,19 @@
 """Export a trained network to a self-describing ONNX file (the stylecam model contract).
 
-The graph takes ``frame``: uint8 NHWC ``[1, H, W, 3]`` BGR 0-255 with dynamic H and W (multiples of 4;
-the runtime pads), and returns ``stylized``: uint8 NHWC ``[1, H, W, 3]`` BGR. Inside the graph: cast,
-/255, BGR->RGB, NCHW, the network, clamp, x255, round, back to NHWC BGR uint8. The file's
+The graph takes ``frame``: uint8 NHWC ``[1, H, W, 3]`` BGR 0-255 with dynamic H and W (multiples of the
+``size_multiple`` metadata; the runtime pads), and returns ``stylized``: uint8 NHWC ``[1, H, W, 3]`` BGR.
+
+- ``fast`` nets: transpose (uint8) → cast → SpaceToDepth → the network's trunk, whose first and last
+  convolutions have the BGR order and the 0-255 scale folded into their weights → sigmoid, x255, round
+  → DepthToSpace → cast → transpose. Nothing but these two shuffles and a cast touches full resolution.
+- ``quality`` nets: cast, /255, BGR->RGB, NCHW, the network, clamp, x255, round, back to NHWC BGR uint8. The file's
 ``metadata_props`` carry the registry keys of :data:`stylecam.models.METADATA_KEYS` and the training
 settings, and the export checks that ONNX Runtime's output matches PyTorch's on random input.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import tempfile
@@ -21,11 +26,10 @@ import torch
 from torch import nn
 
 from ..errors import InputError, ModelError, OutputError
-from .nets import build_net
+from .nets import FastNet, build_net, size_multiple
 from .styles import painting_info
 
 OPSET = 17
-SIZE_MULTIPLE = 4
 LICENSE = "weights: MIT (stylecam); painting: public domain"
 
 
@@ -68,8 +72,7 @@ def net_from_checkpoint(ckpt: dict[str, Any]) -> nn.Module:
     """The network stored in a checkpoint, in eval mode, on the CPU."""
     arch = ckpt["config"].get("arch", "fast")
     try:
-        cfg = ckpt["config"]
-        net = build_net(arch, bool(cfg.get("residual", False)), str(cfg.get("norm", "all")))
+        net = build_net(arch)
         net.load_state_dict(ckpt["model"])
     except (ValueError, RuntimeError) as exc:
         raise InputError(
@@ -94,11 +97,10 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
         "content_weight": cfg.get("content_weight"),
         "style_weight": cfg.get("style_weight"),
         "tv_weight": cfg.get("tv_weight"),
+        "lattice_weight": cfg.get("lattice_weight", 0.0),
         "colour_weight": cfg.get("colour_weight", 0.0),
         "temporal_weight": cfg.get("temporal_weight"),
         "content_layer": cfg.get("content_layer"),
-        "residual": cfg.get("residual", False),
-        "norm": cfg.get("norm", "all"),
         "style_layer_weights": list(cfg.get("style_layer_weights") or []),
         "vgg": Path(str(cfg.get("vgg_weights") or "torchvision")).name,
         "seed": cfg.get("seed"),
@@ -119,7 +121,7 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
         "output_layout": "NHWC",
         "output_range": "0-255",
         "color_order": "BGR",
-        "size_multiple": str(SIZE_MULTIPLE),
+        "size_multiple": str(size_multiple(str(cfg.get("arch", "fast")))),
         "recommended_size": "640x360" if cfg.get("arch", "fast") == "fast" else "1280x720",
         "license": LICENSE,
         "training": json.dumps(training, sort_keys=True),
@@ -148,23 +150,12 @@ def export_net(
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create {out.parent} ({exc.strerror})", "choose another -o") from None
-    wrapper = ExportWrapper(net.float().eval().cpu())
+    net = net.float().eval().cpu()
+    wrapper = ExportWrapper(net)
     h, w = check_size
-    dummy = torch.randint(0, 256, (1, h, w, 3), dtype=torch.uint8)
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tmp_path = Path(tmp) / "model.onnx"
-        torch.onnx.export(
-            wrapper,
-            (dummy,),
-            str(tmp_path),
-            input_names=["frame"],
-            output_names=["stylized"],
-            dynamic_axes={"frame": {1: "height", 2: "width"}, "stylized": {1: "height", 2: "width"}},
-            opset_version=OPSET,
-            dynamo=False,
-        )
-        model = onnx.load(str(tmp_path))
+        model = _export_fast(net) if isinstance(net, FastNet) else _export_torch(wrapper, h, w)
     del model.metadata_props[:]
     for key, value in metadata.items():
         prop = model.metadata_props.add()
@@ -175,7 +166,105 @@ def export_net(
         onnx.save(model, str(out))
     except OSError as exc:
         raise OutputError(f"cannot write {out} ({exc.strerror})", "choose another -o") from None
-    return check_onnx(out, wrapper, size=(h + 8, w + 12))
+    return check_onnx(out, wrapper, size=(h + 8, w + 16))
+
+
+def _torch_export(module: nn.Module, dummy: torch.Tensor, name_in: str, name_out: str, axes: tuple) -> Any:
+    import onnx
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp) / "model.onnx"
+        torch.onnx.export(
+            module,
+            (dummy,),
+            str(tmp_path),
+            input_names=[name_in],
+            output_names=[name_out],
+            dynamic_axes={name_in: dict(axes), name_out: dict(axes)},
+            opset_version=OPSET,
+            dynamo=False,
+        )
+        return onnx.load(str(tmp_path))
+
+
+def _export_torch(wrapper: nn.Module, h: int, w: int) -> Any:
+    """The whole wrapped network through the PyTorch exporter (the quality net)."""
+    dummy = torch.randint(0, 256, (1, h, w, 3), dtype=torch.uint8)
+    return _torch_export(wrapper, dummy, "frame", "stylized", ((1, "height"), (2, "width")))
+
+
+class _Trunk(nn.Module):
+    def __init__(self, net: FastNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, cells: torch.Tensor) -> torch.Tensor:
+        return self.net.trunk(cells)
+
+
+def fold_for_onnx(net: FastNet) -> FastNet:
+    """A copy of ``net`` whose trunk takes ONNX SpaceToDepth cells of a BGR 0-255 frame and whose logits
+    are in the channel order of ONNX DepthToSpace (CRD) for a BGR picture.
+
+    PyTorch's pixel unshuffle orders channels colour-major (``c*16 + i*4 + j``), ONNX's SpaceToDepth
+    position-major (``(i*4 + j)*3 + c``); the first convolution's input channels are permuted to match,
+    reversed from RGB to BGR and divided by 255. The last convolution's output channels are reversed to BGR.
+    """
+    folded = copy.deepcopy(net)
+    r2 = net.FACTOR**2
+    first: nn.Conv2d = next(m for m in folded.stem if isinstance(m, nn.Conv2d))
+    last: nn.Conv2d = folded.out[-1] if isinstance(folded.out, nn.Sequential) else folded.out
+    last_src: nn.Conv2d = net.out[-1] if isinstance(net.out, nn.Sequential) else net.out
+    src_in = [(2 - k % 3) * r2 + k // 3 for k in range(3 * r2)]
+    src_out = [(2 - k // r2) * r2 + k % r2 for k in range(3 * r2)]
+    with torch.no_grad():
+        first_src: nn.Conv2d = next(m for m in net.stem if isinstance(m, nn.Conv2d))
+        first.weight.copy_(first_src.weight[:, src_in] / 255.0)
+        last.weight.copy_(last_src.weight[src_out])
+        last.bias.copy_(last_src.bias[src_out])
+    return folded
+
+
+def _export_fast(net: FastNet) -> Any:
+    """The fast net's trunk through the PyTorch exporter, framed by uint8 NHWC in/out nodes."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    r = net.FACTOR
+    trunk = _torch_export(
+        _Trunk(fold_for_onnx(net)),
+        torch.rand(1, 3 * r * r, 12, 16) * 255,
+        "cells",
+        "logits",
+        ((2, "h4"), (3, "w4")),
+    )
+    g = trunk.graph
+    pre = [
+        helper.make_node("Transpose", ["frame"], ["frame_nchw"], perm=[0, 3, 1, 2]),
+        helper.make_node("Cast", ["frame_nchw"], ["frame_f"], to=TensorProto.FLOAT),
+        helper.make_node("SpaceToDepth", ["frame_f"], ["cells"], blocksize=r),
+    ]
+    post = [
+        helper.make_node("Sigmoid", ["logits"], ["prob"]),
+        helper.make_node("Mul", ["prob", "k255"], ["level"]),
+        helper.make_node("Add", ["level", "khalf"], ["level_r"]),  # the cast truncates: +0.5 rounds
+        helper.make_node("DepthToSpace", ["level_r"], ["pic_f"], blocksize=r, mode="CRD"),
+        helper.make_node("Cast", ["pic_f"], ["pic"], to=TensorProto.UINT8),
+        helper.make_node("Transpose", ["pic"], ["stylized"], perm=[0, 2, 3, 1]),
+    ]
+    consts = [
+        numpy_helper.from_array(np.array(255.0, np.float32), "k255"),
+        numpy_helper.from_array(np.array(0.5, np.float32), "khalf"),
+    ]
+    graph = helper.make_graph(
+        pre + list(g.node) + post,
+        "stylecam_fast",
+        [helper.make_tensor_value_info("frame", TensorProto.UINT8, [1, "height", "width", 3])],
+        [helper.make_tensor_value_info("stylized", TensorProto.UINT8, [1, "height", "width", 3])],
+        initializer=list(g.initializer) + consts,
+    )
+    model = helper.make_model(graph, opset_imports=list(trunk.opset_import))
+    model.ir_version = trunk.ir_version
+    return model
 
 
 def check_onnx(path: str | os.PathLike, wrapper: nn.Module, size: tuple[int, int]) -> float:

@@ -45,6 +45,23 @@ def colour_loss(output: torch.Tensor, photo: torch.Tensor, factor: int = 8) -> t
     return F.mse_loss(F.avg_pool2d(output.float(), factor), F.avg_pool2d(photo.float(), factor))
 
 
+def lattice_loss(img: torch.Tensor, cell: int = 8, window: int = 8) -> torch.Tensor:
+    """Energy of patterns locked to the ``cell x cell`` pixel lattice.
+
+    A network whose last step is depth-to-space predicts each of a cell's ``cell**2`` pixels with its own
+    filter, and the Gram style loss, which rewards fine texture, is cheapest to please with a pattern
+    repeating on that lattice: a visible grid. Averaged over ``window x window`` cells, real texture (brush
+    strokes at any position) averages out, a lattice-locked pattern does not; this is the variance over the
+    cell positions of those averages. ``cell`` 8 catches 4- and 8-pixel periods. Height and width must be
+    multiples of ``cell``.
+    """
+    b, c, h, w = img.shape
+    cells = F.pixel_unshuffle(img.float(), cell)  # (B, C*cell*cell, h/cell, w/cell), colour-major
+    win = max(1, min(window, h // cell, w // cell))
+    avg = F.avg_pool2d(cells, win).reshape(b, c, cell * cell, -1)
+    return avg.var(dim=2, unbiased=False).mean()
+
+
 def tv_loss(img: torch.Tensor) -> torch.Tensor:
     """Total variation: mean squared difference of neighbouring pixels."""
     dx = img[..., :, 1:] - img[..., :, :-1]

@@ -1,15 +1,15 @@
 """Image transformation networks: fully convolutional, instance-normalised, output the size of the input.
 
-Both take RGB in ``[0, 1]`` (NCHW, float) and return RGB, about ``[0, 1]`` (the quality net through a
-sigmoid; the fast net adds its output to the photo and is clamped by the export); the export wraps them
-with the uint8 BGR NHWC conversion. Input height and width must be multiples of 4.
+Both take RGB in ``[0, 1]`` (NCHW, float) and return RGB in ``[0, 1]`` through a sigmoid; the export wraps
+them with the uint8 BGR NHWC conversion. Input height and width must be multiples of
+:func:`size_multiple` (8 for the fast net, 4 for the quality net).
 
 - ``quality``: Johnson et al. 2016 (9x9 conv 32, strided convs to 64 and 128, five residual blocks,
   nearest-neighbour upsampling + conv instead of transposed convs). ~1.7 M parameters, ~300 kFLOP per
   output pixel. For GPUs.
-- ``fast``: downsamples by 4 at once (two strided 3x3 convs), does its work at 1/4 resolution with dense
-  3x3 convs in residual blocks, and upsamples with a cheap head (nearest x2 + 3x3 conv at 1/2 resolution,
-  then nearest x2 and a 3x3 conv to RGB). ~10 kFLOP per output pixel, for real time on a laptop CPU.
+- ``fast``: space-to-depth by 4 at once, dense 3x3 convs at 1/4 and 1/8 resolution, depth-to-space back
+  to full resolution: no convolution at full or half resolution. ~11 kFLOP per output pixel, for real
+  time on a laptop CPU.
 """
 
 from __future__ import annotations
@@ -33,11 +33,13 @@ class ConvNormAct(nn.Sequential):
         act: bool = True,
         reflect: bool = False,
         norm: bool = True,
+        replicate: bool = False,
     ) -> None:
         pad = k // 2
         layers: list[nn.Module] = []
-        if reflect and pad:
-            layers += [nn.ReflectionPad2d(pad), nn.Conv2d(cin, cout, k, stride)]
+        if (reflect or replicate) and pad:
+            padding = nn.ReflectionPad2d(pad) if reflect else nn.ReplicationPad2d(pad)
+            layers += [padding, nn.Conv2d(cin, cout, k, stride)]
         else:
             layers += [nn.Conv2d(cin, cout, k, stride, padding=pad)]
         if norm:
@@ -50,11 +52,11 @@ class ConvNormAct(nn.Sequential):
 class ResidualBlock(nn.Module):
     """Two 3x3 conv + instance-norm layers with an identity shortcut."""
 
-    def __init__(self, ch: int, reflect: bool = False, norm: bool = True) -> None:
+    def __init__(self, ch: int, reflect: bool = False, norm: bool = True, replicate: bool = False) -> None:
         super().__init__()
         self.body = nn.Sequential(
-            ConvNormAct(ch, ch, 3, reflect=reflect, norm=norm),
-            ConvNormAct(ch, ch, 3, act=False, reflect=reflect, norm=norm),
+            ConvNormAct(ch, ch, 3, reflect=reflect, norm=norm, replicate=replicate),
+            ConvNormAct(ch, ch, 3, act=False, reflect=reflect, norm=norm, replicate=replicate),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -96,52 +98,80 @@ class QualityNet(nn.Module):
 
 
 class FastNet(nn.Module):
-    """Small network for real-time CPU inference: the work is done at 1/4 resolution.
+    """Small network for real-time CPU inference: all the work is done at 1/4 and 1/8 resolution.
+
+    The photo is folded into 48 channels at 1/4 resolution by a space-to-depth (pixel unshuffle) step, which
+    loses nothing and costs a memory shuffle instead of a strided convolution at full resolution. A 3x3
+    conv at 1/4 resolution, a strided conv to 1/8 and residual blocks there (wide receptive field for brush
+    strokes), a 1x1 conv and nearest-neighbour upsampling back to 1/4 joined with the 1/4-resolution features (the skip keeps fine
+    detail), and a 3x3 conv to 48 channels that a depth-to-space step unfolds into the RGB picture: no
+    convolution runs at full or half resolution. The borders are edge-padded by ``pad`` cells at 1/4
+    resolution and cropped back, so the zero padding of the convolutions does not paint a frame.
+
+    In the exported ONNX graph the space-to-depth/depth-to-space steps are ONNX's own operators, and the
+    BGR order and the 0-255 scale are folded into the first and last convolutions' weights.
 
     Args:
-        ch: channels at 1/2 and at 1/4 resolution.
-        n_res: residual blocks at 1/4 resolution.
-        residual: the network predicts a change added to the photo rather than the picture itself, so
-            it keeps the content from the first step and the style loss moves colours and adds texture:
-            it trains in far fewer steps. (An earlier version added the change in logit space; bright
-            and dark areas then barely moved and the network compensated with blotches.)
-        norm: 'all' (instance norm after every conv) or 'input' (after the first conv only).
+        c4: channels at 1/4 resolution.
+        c8: channels at 1/8 resolution.
+        n_res: residual blocks at 1/8 resolution.
+        pad: edge padding at 1/4 resolution, in cells of 4x4 pixels.
     """
 
-    def __init__(
-        self, ch: tuple[int, int] = (16, 32), n_res: int = 3, residual: bool = False, norm: str = "all"
-    ) -> None:
+    FACTOR = 4
+    #: height and width must be multiples of this (4 for the fold, 2 more for the strided conv)
+    SIZE_MULTIPLE = 8
+
+    def __init__(self, c4: int = 32, c8: int = 64, n_res: int = 2, pad: int = 0, edge: bool = True) -> None:
         super().__init__()
-        self.residual = residual
-        c2, c4 = ch
-        deep = norm == "all"
-        # reflection padding on the 3-channel input only (cheap): no dark frame at the image border
-        self.down = nn.Sequential(
-            ConvNormAct(3, c2, 3, 2, reflect=True), ConvNormAct(c2, c4, 3, 2, norm=deep)
+        cin = 3 * self.FACTOR**2
+        self.pad = pad
+        self.stem = ConvNormAct(cin, c4, 3, replicate=edge)
+        self.down = ConvNormAct(c4, c8, 3, 2, replicate=edge)
+        self.res = nn.Sequential(*[ResidualBlock(c8, replicate=edge) for _ in range(n_res)])
+        self.reduce = nn.Conv2d(c8, c8 // 4, 1)
+        self.up = ConvNormAct(c8 // 4 + c4, c4, 3, norm=False, replicate=edge)
+        self.out = (
+            nn.Sequential(nn.ReplicationPad2d(1), nn.Conv2d(c4, cin, 3))
+            if edge
+            else nn.Conv2d(c4, cin, 3, padding=1)
         )
-        self.res = nn.Sequential(*[ResidualBlock(c4, norm=deep) for _ in range(n_res)])
-        # nearest, not bilinear: with bilinear upsampling the net learns brush texture far more slowly
-        # (in a few hundred steps it stays a colour filter)
-        self.up = UpConv(c4, c2, norm=deep)
-        self.out = nn.Conv2d(c2, 3, 3, padding=1)
+        last = self.out[-1] if edge else self.out
+        with torch.no_grad():  # ICNR: every pixel of a 4x4 cell starts with the same weights (no grid)
+            r2 = self.FACTOR**2
+            last.weight.copy_(last.weight[::r2].repeat_interleave(r2, 0))
+            last.bias.copy_(last.bias[::r2].repeat_interleave(r2, 0))
+
+    def trunk(self, s: torch.Tensor) -> torch.Tensor:
+        """Logits ``(N, 48, h, w)`` of the output's 4x4 cells from the photo's ``(N, 48, h, w)`` cells."""
+        p = self.pad
+        if p:
+            s = F.pad(s, (p, p, p, p), mode="replicate")
+        a = self.stem(s)
+        b = self.res(self.down(a))
+        # nearest x2, not pixel shuffle: a depth-to-space step here lets the style loss paint a grid
+        # with an 8-pixel period
+        b = F.interpolate(self.reduce(b), scale_factor=2.0, mode="nearest")
+        y = self.out(self.up(torch.cat([b, a], 1)))
+        return y[..., p:-p, p:-p] if p else y
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.up(self.res(self.down(x)))
-        y = self.out(F.interpolate(y, scale_factor=2.0, mode="nearest"))
-        return x + y if self.residual else torch.sigmoid(y)
+        s = F.pixel_unshuffle(x, self.FACTOR)
+        return torch.sigmoid(F.pixel_shuffle(self.trunk(s), self.FACTOR))
 
 
-def build_net(arch: str, residual: bool = False, norm: str = "all") -> nn.Module:
-    """A freshly initialised network of the named architecture ('fast' or 'quality').
-
-    ``residual`` and ``norm`` ('all': instance norm after every conv; 'input': after the first only)
-    apply to the fast network.
-    """
+def build_net(arch: str) -> nn.Module:
+    """A freshly initialised network of the named architecture ('fast' or 'quality')."""
     if arch == "fast":
-        return FastNet(residual=residual, norm=norm)
+        return FastNet()
     if arch == "quality":
         return QualityNet()
     raise ValueError(f"unknown architecture {arch!r}; expected one of {', '.join(ARCHS)}")
+
+
+def size_multiple(arch: str) -> int:
+    """Height and width of the network's input must be multiples of this."""
+    return FastNet.SIZE_MULTIPLE if arch == "fast" else 4
 
 
 def count_params(net: nn.Module) -> int:

@@ -29,17 +29,18 @@ from .losses import (
     colour_loss,
     content_loss,
     gram,
+    lattice_loss,
     random_warp_grid,
     stability_loss,
     style_loss,
     tv_loss,
     warp,
 )
-from .nets import ARCHS, build_net
+from .nets import ARCHS, build_net, size_multiple
 from .vgg import VGG16Features
 
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
-LOSS_TERMS = ("content", "colour", "style", "tv", "stability", "total")
+LOSS_TERMS = ("content", "colour", "style", "tv", "lattice", "stability", "total")
 
 
 @dataclass
@@ -55,20 +56,20 @@ class TrainConfig:
     content: str = ""
     name: str = ""
     arch: str = "fast"
-    residual: bool = False
-    norm: str = "all"
     size: int = 256
     steps: int = 2000
     batch: int = 4
     lr: float = 2e-3
     style_weight: float = 5.0
-    content_weight: float = 1.0
-    tv_weight: float = 1.0
+    content_weight: float = 2.0
+    tv_weight: float = 10.0
     colour_weight: float = 20.0
     temporal_weight: float = 50.0
+    #: against a grid on the fast net's 4x4 output cells (see :func:`.losses.lattice_loss`)
+    lattice_weight: float = 1000.0
     content_layer: str = "relu2_2"
     #: weights of relu1_2, relu2_2, relu3_3, relu4_3 in the style loss
-    style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
+    style_layer_weights: tuple[float, ...] = (0.25, 1.0, 1.0, 1.0)
     style_size: int = 512
     noise: float = 0.03
     vgg_weights: str | None = None
@@ -87,11 +88,20 @@ def checkpoint_path(cfg: TrainConfig) -> Path:
     return Path(cfg.checkpoint_dir) / "last.ckpt"
 
 
+def weights_path(cfg: TrainConfig) -> Path:
+    """Where the finished run's weights-only checkpoint goes (a third of the size: no optimizer state).
+
+    It exports like a full checkpoint and ``--resume`` continues from it with a fresh optimizer.
+    """
+    return Path(cfg.checkpoint_dir) / "weights.ckpt"
+
+
 def _check(cfg: TrainConfig) -> None:
     if cfg.arch not in ARCHS:
         raise InputError(f"unknown architecture '{cfg.arch}'", f"use one of {', '.join(ARCHS)}")
-    if cfg.size < 16 or cfg.size % 4:
-        raise InputError(f"--size {cfg.size} must be a multiple of 4, at least 16")
+    m = size_multiple(cfg.arch)
+    if cfg.size < 16 or cfg.size % m:
+        raise InputError(f"--size {cfg.size} must be a multiple of {m}, at least 16")
     if len(cfg.style_layer_weights) != len(STYLE_LAYERS):
         raise InputError(
             f"--style-layer-weights needs {len(STYLE_LAYERS)} numbers ({', '.join(STYLE_LAYERS)})"
@@ -141,7 +151,7 @@ def _sample_inputs(files: list[Path], n: int = 4, side: int = 256) -> list[torch
         img = read_rgb(p)
         h, w = img.shape[:2]
         s = side / min(h, w)
-        img = cv2.resize(img, (round(w * s) // 4 * 4, round(h * s) // 4 * 4), interpolation=cv2.INTER_AREA)
+        img = cv2.resize(img, (round(w * s) // 8 * 8, round(h * s) // 8 * 8), interpolation=cv2.INTER_AREA)
         c = (img.shape[1] - side) // 2
         out.append(to_tensor(img[:, c : c + side]))
     return out
@@ -196,16 +206,17 @@ def train(
     gen = torch.Generator().manual_seed(cfg.seed)
     sampler = ContentSampler(files, cfg.size, rng)
     vgg = VGG16Features(cfg.vgg_weights).to(device)
-    net = build_net(cfg.arch, cfg.residual, cfg.norm).to(device)
+    net = build_net(cfg.arch).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     step, elapsed = 0, 0.0
     if ckpt is not None:
         net.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optim"])
         step, elapsed = int(ckpt["step"]), float(ckpt.get("elapsed", 0.0))
-        rng.bit_generator.state = ckpt["rng"]["numpy"]
-        gen.set_state(ckpt["rng"]["torch"])
-        torch.set_rng_state(ckpt["rng"]["torch_global"])
+        if "optim" in ckpt:  # a full checkpoint continues exactly; a weights-only one with a new optimizer
+            opt.load_state_dict(ckpt["optim"])
+            rng.bit_generator.state = ckpt["rng"]["numpy"]
+            gen.set_state(ckpt["rng"]["torch"])
+            torch.set_rng_state(ckpt["rng"]["torch_global"])
 
     with torch.no_grad():
         targets = {k: gram(v)[0] for k, v in vgg(style_img).items() if k in STYLE_LAYERS}
@@ -254,6 +265,8 @@ def train(
             "style": cfg.style_weight * style_loss(feats, targets, layer_weights),
             "tv": cfg.tv_weight * tv_loss(y),
         }
+        if cfg.lattice_weight > 0 and cfg.arch == "fast":
+            terms["lattice"] = cfg.lattice_weight * lattice_loss(y)
         if cfg.colour_weight > 0:
             terms["colour"] = cfg.colour_weight * colour_loss(y, x)
         if use_stab:
@@ -285,6 +298,7 @@ def train(
             _write_samples(net, samples, out_dir / "samples" / f"step_{step:06d}.png", cfg.device)
     final = state()
     _save(checkpoint_path(cfg), final)
+    _save(weights_path(cfg), {k: v for k, v in final.items() if k not in ("optim", "rng")})
     return final
 
 

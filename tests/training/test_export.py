@@ -57,7 +57,7 @@ def test_export_follows_the_contract(fast_ckpt: Path, tmp_path: Path) -> None:
         and isinstance(inp.shape[1], str)
         and isinstance(inp.shape[2], str)
     )
-    for h, w in [(36, 52), (72, 40)]:  # dynamic H and W, multiples of 4
+    for h, w in [(40, 56), (72, 48)]:  # dynamic H and W, multiples of 8
         frame = np.random.default_rng(h).integers(0, 256, (1, h, w, 3), dtype=np.uint8)
         got = sess.run(None, {"frame": frame})[0]
         assert got.shape == (1, h, w, 3) and got.dtype == np.uint8
@@ -65,7 +65,7 @@ def test_export_follows_the_contract(fast_ckpt: Path, tmp_path: Path) -> None:
     info = find_model(out)
     assert info.name == "tiny-fast" and info.arch == "fast"
     assert info.get("input_layout") == "NHWC" and info.get("color_order") == "BGR"
-    assert info.get("input_dtype") == "uint8" and info.size_multiple == 4
+    assert info.get("input_dtype") == "uint8" and info.size_multiple == 8
     assert info.meta["stylecam.format"] == "1" and info.recommended_size == (640, 360)
     training = json.loads(info.meta["training"])
     assert training["steps"] == 3 and training["size"] == 32
@@ -89,16 +89,26 @@ def test_graph_is_bgr_nhwc_around_an_rgb_net() -> None:
     assert torch.equal(red[..., 2], frame[..., 2]) and int(red[..., :2].abs().sum()) == 0  # BGR: red is last
 
 
-@pytest.mark.parametrize(
-    ("arch", "residual", "norm"),
-    [("fast", True, "all"), ("fast", False, "all"), ("fast", True, "input"), ("quality", True, "all")],
-)
-def test_ort_matches_torch_for_each_arch(arch: str, residual: bool, norm: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("arch", ["fast", "quality"])
+def test_ort_matches_torch_for_each_arch(arch: str, tmp_path: Path) -> None:
+    """The exported graph computes what the PyTorch network computes, to one level in 255.
+
+    The last layer is scaled up so that the output spans the whole 0-255 range: a wrong channel order
+    in the fast net's folded SpaceToDepth/DepthToSpace or BGR handling would show as large errors.
+    """
     from stylecam.training.export import export_net
 
     torch.manual_seed(0)
-    net = build_net(arch, residual, norm)
-    err = export_net(net, tmp_path / f"{arch}.onnx", {"name": arch, "arch": arch}, check_size=(32, 48))
+    net = build_net(arch)
+    last = net.out[-1]
+    with torch.no_grad():
+        last.weight.mul_(20.0)
+    h, w = 32, 48
+    frame = torch.randint(0, 256, (1, h + 8, w + 16, 3), dtype=torch.uint8)
+    with torch.no_grad():
+        spread = ExportWrapper(net.eval())(frame).float().std()
+    assert spread > 30  # the check below compares pictures, not flat grey
+    err = export_net(net, tmp_path / f"{arch}.onnx", {"name": arch, "arch": arch}, check_size=(h, w))
     assert err <= 1.0
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
 
 from stylecam.errors import InputError
-from stylecam.training.train import TrainConfig, checkpoint_path, train
+from stylecam.training.train import TrainConfig, checkpoint_path, train, weights_path
 
 
 def _cfg(tiny_data: tuple[Path, Path], tmp_path: Path, arch: str, steps: int) -> TrainConfig:
@@ -40,10 +41,16 @@ def test_loss_falls(tiny_data: tuple[Path, Path], tmp_path: Path, arch: str) -> 
     cfg.log_every = 1
     final = train(cfg, log=lines.append)
     totals = [float(line.split(" total ")[1].split()[0]) for line in lines]
+    styles = [float(line.split(" style ")[1].split()[0]) for line in lines]
     assert len(totals) == 16
-    assert sum(totals[-3:]) < 0.85 * sum(totals[:3])
+    # the style term drives it; the fast net's lattice term rises a little as it learns the stripes
+    assert sum(styles[-3:]) < 0.8 * sum(styles[:3])
+    assert sum(totals[-3:]) < 0.9 * sum(totals[:3])
     assert final["step"] == 16
-    assert set(final["losses"]) == {"content", "colour", "style", "tv", "stability", "total"}
+    expected = {"content", "colour", "style", "tv", "stability", "total"} | (
+        {"lattice"} if arch == "fast" else set()
+    )
+    assert set(final["losses"]) == expected
     assert "steps/s" in lines[-1]
     assert checkpoint_path(cfg).is_file()
 
@@ -56,6 +63,8 @@ def test_resume_continues_from_saved_step(tiny_data: tuple[Path, Path], tmp_path
     first = train(cfg, log=lambda _: None)
     assert first["step"] == 6
     assert (tmp_path / "ckpt" / "samples" / "step_000006.png").is_file()
+    slim = tmp_path / "weights-at-6.ckpt"
+    shutil.copy(weights_path(cfg), slim)
 
     more = _cfg(tiny_data, tmp_path, "fast", steps=9)
     more.log_every = 1
@@ -72,6 +81,17 @@ def test_resume_continues_from_saved_step(tiny_data: tuple[Path, Path], tmp_path
     full = train(straight, log=lambda _: None)
     for key, value in full["model"].items():
         torch.testing.assert_close(resumed["model"][key], value, rtol=1e-4, atol=1e-5)
+
+    # the weights-only checkpoint (what the repository keeps) continues with a fresh optimizer
+    assert slim.stat().st_size < 0.6 * checkpoint_path(cfg).stat().st_size
+    again = _cfg(tiny_data, tmp_path / "again", "fast", steps=8)
+    again.log_every = 1
+    lines.clear()
+    cont = train(again, resume=slim, log=lines.append)
+    assert cont["step"] == 8 and len(lines) == 2
+    assert not torch.equal(
+        cont["model"]["out.1.weight"], torch.load(slim, weights_only=False)["model"]["out.1.weight"]
+    )
 
 
 def test_bad_inputs_are_input_errors(tiny_data: tuple[Path, Path], tmp_path: Path) -> None:
