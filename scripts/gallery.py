@@ -106,9 +106,9 @@ def training_table(styles: list[str]) -> str:
     from stylecam.models import find_model
 
     lines = [
-        "| style | painting | steps | size | batch | style w. | wall time | content | colour | style | tv | stability"
-        " | total |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| style | painting | steps | size | batch | style w. | colour w. | wall time | content | colour | style"
+        " | tv | lattice | stability | total |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in styles:
         info = find_model(name)
@@ -118,11 +118,11 @@ def training_table(styles: list[str]) -> str:
         minutes = float(t.get("wall_time_s", 0)) / 60
         cells = [
             f"{loss.get(k, float('nan')):.3g}"
-            for k in ("content", "colour", "style", "tv", "stability", "total")
+            for k in ("content", "colour", "style", "tv", "lattice", "stability", "total")
         ]
         lines.append(
             f"| `{name}` | {painting} | {t.get('steps')} | {t.get('size')} | {t.get('batch')} | "
-            f"{t.get('style_weight')} | {minutes:.1f} min | " + " | ".join(cells) + " |"
+            f"{t.get('style_weight')} | {t.get('colour_weight')} | {minutes:.1f} min | " + " | ".join(cells) + " |"
         )
     return "\n".join(lines)
 

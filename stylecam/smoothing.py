@@ -48,6 +48,7 @@ Example:
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import cv2
@@ -188,6 +189,16 @@ class EmaSmoother:
     def reset(self) -> None:
         """Forget the previous output."""
         self._prev = None
+
+
+@dataclass
+class Motion:
+    """What :meth:`FlowSmoother.prepare` found between the previous input frame and this one."""
+
+    shape: tuple[int, ...] | None
+    restart: bool
+    map1: np.ndarray | None = None
+    map2: np.ndarray | None = None
 
 
 class FlowSmoother:
@@ -337,17 +348,30 @@ class FlowSmoother:
         self.reset()
 
     def update(self, frame: np.ndarray, stylized: np.ndarray) -> np.ndarray:
-        """Smooth one frame (see the class docstring).
+        """Smooth one frame (see the class docstring): :meth:`prepare` then :meth:`apply`.
 
         Raises:
             TypeError, ValueError: an input that is not a ``uint8`` image.
         """
-        _check_image("frame", frame, gray_ok=True)
         _check_image("stylized", stylized)
-        if stylized.shape != self._shape:
-            self._configure(stylized.shape)
+        return self.apply(self.prepare(frame, stylized.shape[:2]), stylized)
+
+    def prepare(self, frame: np.ndarray, size: tuple[int, int] | None = None) -> Motion:
+        """The part that needs only the input frame: flow, trust, cut detection (steps 1-4).
+
+        It may run on another thread while the network stylizes the same frame (ONNX Runtime and
+        OpenCV release the GIL), which takes the smoothing off the critical path; :meth:`apply` then
+        blends. Calls must alternate, one ``prepare`` then its ``apply``, in frame order.
+
+        Args:
+            frame: the input frame (BGR or grey ``uint8``).
+            size: ``(height, width)`` of the stylized frame, when it differs from ``frame``'s.
+        """
+        _check_image("frame", frame, gray_ok=True)
+        height, width = size or frame.shape[:2]
+        if self._shape != (height, width, 3):
+            self._configure((height, width, 3))
         ws, hs = self._small
-        height, width = stylized.shape[:2]
         wc, hc = self._check
         frame_gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY) if frame.ndim == 3 else frame
         if frame_gray.shape == (hc, wc):
@@ -355,15 +379,15 @@ class FlowSmoother:
         else:
             check_gray = cv2.resize(frame_gray, (wc, hc), interpolation=cv2.INTER_AREA)
         gray = cv2.resize(check_gray, (ws, hs), interpolation=cv2.INTER_AREA)
-        prev_gray, prev_check, prev_out = self._prev_gray, self._prev_check, self._prev_out
+        prev_gray, prev_check = self._prev_gray, self._prev_check
         self._prev_gray, self._prev_check = gray, check_gray
-        if prev_gray is None or prev_out is None or self.strength == 0.0:
-            return self._restart(stylized)
+        if prev_gray is None or self._prev_out is None or self.strength == 0.0:
+            return Motion(self._shape, restart=True)
 
         trust, back = self._trust(gray, prev_gray)
         if self.confidence < self.cut_fraction:
             self.cuts += 1
-            return self._restart(stylized)
+            return Motion(self._shape, restart=True)
 
         trust *= np.float32(self.strength)
         if self.edge_check and prev_check is not None:
@@ -391,8 +415,22 @@ class FlowSmoother:
         cv2.add(self._flow_full, self._grid_full, dst=self._coords_full)
         # fixed-point maps (1/32 pixel) make the remap a third faster, conversion included
         map1, map2 = cv2.convertMaps(self._coords_full, None, cv2.CV_16SC2)
-        cv2.remap(prev_out, map1, map2, cv2.INTER_LINEAR, dst=self._warped, borderMode=cv2.BORDER_REPLICATE)
         cv2.subtract(1.0, self._weight, dst=self._weight_new)
+        return Motion(self._shape, restart=False, map1=map1, map2=map2)
+
+    def apply(self, motion: Motion, stylized: np.ndarray) -> np.ndarray:
+        """Blend the network output with the previous output warped by ``motion`` (from :meth:`prepare`)."""
+        _check_image("stylized", stylized)
+        if motion.restart or stylized.shape != motion.shape or self._prev_out is None:
+            return self._restart(stylized)
+        cv2.remap(
+            self._prev_out,
+            motion.map1,
+            motion.map2,
+            cv2.INTER_LINEAR,
+            dst=self._warped,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
         out = cv2.blendLinear(self._warped, stylized, self._weight, self._weight_new)
         self._prev_out = out
         return out.copy()  # the caller may draw on what it gets; the state must not change

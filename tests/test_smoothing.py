@@ -323,3 +323,43 @@ def test_warping_error_is_zero_for_consistent_motion_and_large_for_flicker() -> 
     flickering = ev.warping_error(stylize(a), flicker(stylize(b), np.random.default_rng(9)), fwd, mask, base)
     assert consistent < 2e-3
     assert flickering > 1.5e-3 + consistent
+
+
+def test_motion_prepared_on_a_helper_thread_gives_the_frames_of_update() -> None:
+    """With a GPU, `stylecam video` runs the flow part on a helper thread during inference: same frames."""
+    from stylecam.cli import _StylizeStep
+    from stylecam.frames import Frame
+
+    rng = np.random.default_rng(11)
+    frames = [moving_square(t)[0] for t in range(10)]
+    frames[6] = texture(192, 128, seed=9, blur=3.0)  # a cut in the middle
+    outputs = iter([flicker(stylize(f), rng) for f in frames])
+
+    class Net:  # the network's place in the step: returns the prepared "stylized" frames in order
+        device = "cpu"
+
+        def __init__(self) -> None:
+            self.timings = {"pre": 0.0, "infer": 0.0, "post": 0.0, "frames": 0}
+
+        def __call__(self, image: np.ndarray) -> np.ndarray:
+            return next(outputs)
+
+    rng = np.random.default_rng(11)
+    expected_in = [flicker(stylize(f), rng) for f in frames]
+    sequential = make_smoother("flow")
+    expected = [sequential.update(f, s) for f, s in zip(frames, expected_in, strict=True)]
+
+    smoother = make_smoother("flow")
+    assert _StylizeStep(Net(), make_smoother("flow"))._pool is None  # a CPU network: in sequence
+    Net.device = "cuda"
+    step = _StylizeStep(Net(), smoother)
+    assert step._pool is not None
+    try:
+        got = [step(Frame(index=i, image=f, time=0.0)) for i, f in enumerate(frames)]
+    finally:
+        step.close()
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert smoother.cuts == sequential.cuts >= 1
+    assert mad(got[5], expected_in[5]) > 1  # it did smooth
+    assert step.stage_ms()["smoothing"] > 0
