@@ -122,7 +122,9 @@ def training_table(styles: list[str]) -> str:
         ]
         lines.append(
             f"| `{name}` | {painting} | {t.get('steps')} | {t.get('size')} | {t.get('batch')} | "
-            f"{t.get('style_weight')} | {t.get('colour_weight')} | {minutes:.1f} min | " + " | ".join(cells) + " |"
+            f"{t.get('style_weight')} | {t.get('colour_weight')} | {minutes:.1f} min | "
+            + " | ".join(cells)
+            + " |"
         )
     return "\n".join(lines)
 

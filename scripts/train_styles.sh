@@ -28,6 +28,7 @@ QUEUE=(
   "minotaur turner_shipwreck_of_the_minotaur_c1810"
   "woman-with-a-hat matisse_woman_with_a_hat_1905"
   "water-lilies monet_water_lilies_1919"
+  # trained, not shipped: a faint blue-grey texture with weak content (see docs/styles.md)
   "impression-sunrise monet_impression_sunrise_1872 --style-weight 10 --colour-weight 10"
 )
 
