@@ -1,0 +1,75 @@
+"""The styles shipped in models/: listed, small, and each one paints rather than tints.
+
+These run the real shipped networks (no shared data needed: the photo is generated).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from stylecam.engine import Stylizer
+from stylecam.models import shipped_models_dir
+
+SHIPPED = sorted(p.stem for p in shipped_models_dir().glob("*.onnx"))
+
+
+def _photo(width: int, height: int) -> np.ndarray:
+    """A photo-like picture: smooth colour gradients, a few solid shapes, sensor noise."""
+    rng = np.random.default_rng(7)
+    small = rng.integers(0, 256, (3, 4, 3), dtype=np.uint8)
+    img = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+    cv2.rectangle(img, (width // 5, height // 4), (width // 2, height * 3 // 4), (30, 60, 200), -1)
+    cv2.circle(img, (width * 3 // 4, height // 2), height // 4, (230, 230, 240), -1)
+    noise = rng.normal(0, 3, img.shape)
+    return np.clip(img + noise, 0, 255).astype(np.uint8)
+
+
+def _colour_filter_residual(src: np.ndarray, out: np.ndarray) -> float:
+    """RMS (grey levels) of what no colour transform of the photo explains.
+
+    The best affine colour map ``out ≈ A·src + b`` (least squares over all pixels) is what a colour
+    filter can do; a network that paints brush texture and shapes leaves a large residual.
+    """
+    x = np.concatenate([src.reshape(-1, 3).astype(np.float64), np.ones((src.size // 3, 1))], 1)
+    y = out.reshape(-1, 3).astype(np.float64)
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    return float(np.sqrt(np.mean((y - x @ coef) ** 2)))
+
+
+def test_at_least_eight_styles_are_shipped_and_listed() -> None:
+    assert len(SHIPPED) >= 8
+    out = subprocess.run(
+        [sys.executable, "-m", "stylecam", "styles", "--json"], capture_output=True, text=True, check=True
+    )
+    listed = {m["name"]: m for m in json.loads(out.stdout) if m.get("origin") == "shipped"}
+    assert set(SHIPPED) <= set(listed)
+    for name in SHIPPED:
+        assert (shipped_models_dir() / f"{name}.onnx").stat().st_size < 2_000_000
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_shipped_style_paints_rather_than_tints(name: str) -> None:
+    st = Stylizer(name, device="cpu")
+    assert st.info.arch == "fast" and st.info.get("input_dtype") == "uint8"
+    photo = _photo(320, 180)
+    out = st(photo)
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    assert _colour_filter_residual(photo, out) > 10  # a colour filter leaves ~0
+    # and the picture is still there: the output follows the photo's large shapes
+    small_in = cv2.resize(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY), (16, 9), interpolation=cv2.INTER_AREA)
+    small_out = cv2.resize(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), (16, 9), interpolation=cv2.INTER_AREA)
+    assert abs(np.corrcoef(small_in.ravel(), small_out.ravel())[0, 1]) > 0.7
+    odd = st(photo[:37, :53])  # any size: padded to the size multiple and cropped back
+    assert odd.shape == (37, 53, 3)
+
+
+def test_the_residual_measure_calls_a_colour_filter_a_filter() -> None:
+    photo = _photo(320, 180)
+    tinted = cv2.transform(photo, np.array([[0.2, 0.5, 0.3], [0.1, 0.7, 0.1], [0.6, 0.2, 0.1]]))
+    assert _colour_filter_residual(photo, tinted) < 1.0
