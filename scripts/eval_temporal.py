@@ -326,7 +326,7 @@ def evaluate(
         t0 = time.perf_counter()
         styl = stylize(frame)
         t_net += time.perf_counter() - t0
-        outs = {m: smoothers[m].update(frame, styl).copy() for m in labels}
+        outs = {m: smoothers[m].update(frame, styl) for m in labels}  # update returns its own copy
         if len(kept_in) < timing_frames:
             kept_in.append(frame)
             kept_styl.append(styl)

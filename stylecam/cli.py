@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import OutputError, StylecamError
+from .errors import StylecamError
 from .frames import Frame
 from .status import StatusLine
 
@@ -162,10 +162,6 @@ class _StylizeStep:
         }
 
 
-def _frame_process(stylizer, smoother) -> _StylizeStep:
-    return _StylizeStep(stylizer, smoother)
-
-
 def _peak_rss_mb() -> float | None:
     """Peak resident memory of this process in MB (Linux: VmHWM, which starts afresh at exec)."""
     try:
@@ -207,7 +203,7 @@ def cmd_image(args: argparse.Namespace) -> int:
     sink = ImageSink(args.output, single=single, inputs=source.files, suffix=args.format)
     st = _stylizer(args)
     progress = Progress("stylizing", len(source.files))
-    stats = Pipeline(source, _frame_process(st, None), [sink], progress=progress).run()
+    stats = Pipeline(source, _StylizeStep(st, None), [sink], progress=progress).run()
     progress.finish()
     summary = _summary("image", stats, st, str(args.output), files=[str(p) for p in sink.written])
     if args.json:
@@ -227,7 +223,7 @@ def _default_video_output(inp: Path, style: str | None) -> Path:
 def cmd_video(args: argparse.Namespace) -> int:
     from .media import VideoFileSink, VideoFileSource, probe
     from .models import default_model
-    from .sinks import NullSink, same_file
+    from .sinks import NullSink
 
     inp = Path(args.input)
     meta = probe(inp)  # raises InputError for a missing / non-video / empty file
@@ -236,9 +232,9 @@ def cmd_video(args: argparse.Namespace) -> int:
     if str(output) == "-":  # null sink (benchmarks)
         sink = NullSink()
     else:
-        if same_file(output, inp):  # also with --no-audio, where the sink is not told about the input
-            raise OutputError(f"output {output} would overwrite the input", "choose another -o")
-        sink = VideoFileSink(output, audio_from=None if args.no_audio else str(inp), crf=args.crf)
+        sink = VideoFileSink(
+            output, audio_from=None if args.no_audio else str(inp), inputs=(inp,), crf=args.crf
+        )
     st = _stylizer(args)
     from .smoothing import make_smoother
 
@@ -247,24 +243,23 @@ def cmd_video(args: argparse.Namespace) -> int:
     progress = Progress(f"{inp.name} → {output.name}", meta.frame_count)
     from .pipeline import Pipeline
 
-    step = _frame_process(st, smoother)
+    step = _StylizeStep(st, smoother)
     pipe = Pipeline(source, step, [sink], progress=progress, max_frames=args.max_frames)
     try:
         stats = pipe.run()
     except KeyboardInterrupt:
-        step.close()
         progress.finish()
         _say(f"interrupted: kept the {pipe.stats.frames_out} frames done in {output}")
         return 130
     except StylecamError as exc:
-        step.close()
         progress.finish()
         if pipe.stats.frames_out and str(output) != "-":
             exc.hint = (
                 exc.hint + "; " if exc.hint else ""
             ) + f"the {pipe.stats.frames_out} frames done are in {output}"
         raise
-    step.close()
+    finally:
+        step.close()
     progress.finish()
     summary = _summary(
         "video",

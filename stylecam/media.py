@@ -549,6 +549,8 @@ class VideoFileSink:
         fps: frame rate; default: the input's (``StreamInfo.fps``, exactly as a
             fraction from ``StreamInfo.time_base``).
         audio_from: media file whose sound to copy, or ``None`` for no audio.
+        inputs: other files the output must never overwrite (the video being converted, also when
+            its sound is not copied); checked here, before any work, and again at ``open``.
         codec: FFmpeg video encoder; default by container (``libx264`` for MP4).
         crf: constant-rate-factor quality for x264/x265/VP9 (lower is better).
         preset: x264/x265 speed preset.
@@ -568,6 +570,7 @@ class VideoFileSink:
         *,
         fps: float | None = None,
         audio_from: str | os.PathLike[str] | None = None,
+        inputs: tuple[str | os.PathLike[str], ...] = (),
         codec: str | None = None,
         crf: int = 18,
         preset: str = "veryfast",
@@ -581,6 +584,7 @@ class VideoFileSink:
         self.path = Path(path).expanduser()
         self.fps = fps
         self.audio_from = Path(audio_from).expanduser() if audio_from else None
+        self.inputs = tuple(inputs)
         self.crf = crf
         self.preset = preset
         self.pix_fmt = pix_fmt
@@ -594,7 +598,7 @@ class VideoFileSink:
             )
             self._format, default_codec, self._audio_copy, self._audio_encoder = _CONTAINERS[".mp4"]
         self.codec = codec or default_codec
-        self._check_path(self.audio_from)
+        self._check_path(self.audio_from, *self.inputs)
         self.frames_written = 0
         self.audio_mode: str | None = None  # 'copy' | 'transcode' | None, known after open()
         self._container: av.container.OutputContainer | None = None
@@ -637,7 +641,7 @@ class VideoFileSink:
         if self._opened:
             return
         source = info.source if info.source and Path(info.source).expanduser().is_file() else None
-        self._check_path(self.audio_from, info.audio_path, source)
+        self._check_path(self.audio_from, *self.inputs, info.audio_path, source)
         self._live = info.live
         self._wallclock = self.timing == "wallclock" or (self.timing == "auto" and info.live)
         self.rate = self._pick_rate(info)

@@ -193,12 +193,17 @@ class EmaSmoother:
 
 @dataclass
 class Motion:
-    """What :meth:`FlowSmoother.prepare` found between the previous input frame and this one."""
+    """What :meth:`FlowSmoother.prepare` found between the previous input frame and this one: the warp
+    (fixed-point remap maps) and the blend weights of the warped previous output and of the new one,
+    or ``restart`` (first frame, a cut, strength 0). The arrays are the smoother's scratch buffers,
+    valid until its next ``prepare``."""
 
-    shape: tuple[int, ...] | None
+    shape: tuple[int, ...]
     restart: bool
     map1: np.ndarray | None = None
     map2: np.ndarray | None = None
+    weight: np.ndarray | None = None
+    weight_new: np.ndarray | None = None
 
 
 class FlowSmoother:
@@ -416,7 +421,7 @@ class FlowSmoother:
         # fixed-point maps (1/32 pixel) make the remap a third faster, conversion included
         map1, map2 = cv2.convertMaps(self._coords_full, None, cv2.CV_16SC2)
         cv2.subtract(1.0, self._weight, dst=self._weight_new)
-        return Motion(self._shape, restart=False, map1=map1, map2=map2)
+        return Motion(self._shape, False, map1, map2, self._weight, self._weight_new)
 
     def apply(self, motion: Motion, stylized: np.ndarray) -> np.ndarray:
         """Blend the network output with the previous output warped by ``motion`` (from :meth:`prepare`)."""
@@ -431,7 +436,7 @@ class FlowSmoother:
             dst=self._warped,
             borderMode=cv2.BORDER_REPLICATE,
         )
-        out = cv2.blendLinear(self._warped, stylized, self._weight, self._weight_new)
+        out = cv2.blendLinear(self._warped, stylized, motion.weight, motion.weight_new)
         self._prev_out = out
         return out.copy()  # the caller may draw on what it gets; the state must not change
 

@@ -332,6 +332,8 @@ def test_sink_refuses_to_overwrite_its_input_or_write_into_a_missing_folder(tmp_
     before = clip.read_bytes()
     with pytest.raises(OutputError, match="overwrite the input"):
         VideoFileSink(clip, audio_from=clip)
+    with pytest.raises(OutputError, match="overwrite the input"):  # no sound copied, still the input
+        VideoFileSink(clip, audio_from=None, inputs=(clip,))
     same_via_link = tmp_path / "link.mp4"
     same_via_link.symlink_to(clip)
     src = VideoFileSource(clip)

@@ -212,13 +212,11 @@ def fold_for_onnx(net: FastNet) -> FastNet:
     """
     folded = copy.deepcopy(net)
     r2 = net.FACTOR**2
-    first: nn.Conv2d = next(m for m in folded.stem if isinstance(m, nn.Conv2d))
-    last: nn.Conv2d = folded.out[-1] if isinstance(folded.out, nn.Sequential) else folded.out
-    last_src: nn.Conv2d = net.out[-1] if isinstance(net.out, nn.Sequential) else net.out
     src_in = [(2 - k % 3) * r2 + k // 3 for k in range(3 * r2)]
     src_out = [(2 - k // r2) * r2 + k % r2 for k in range(3 * r2)]
+    first, first_src = folded.stem[1], net.stem[1]  # stem: edge pad, conv, norm, relu
+    last, last_src = folded.out[-1], net.out[-1]
     with torch.no_grad():
-        first_src: nn.Conv2d = next(m for m in net.stem if isinstance(m, nn.Conv2d))
         first.weight.copy_(first_src.weight[:, src_in] / 255.0)
         last.weight.copy_(last_src.weight[src_out])
         last.bias.copy_(last_src.bias[src_out])

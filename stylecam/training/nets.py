@@ -18,11 +18,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-ARCHS = ("fast", "quality")
+_PADS = {"reflect": nn.ReflectionPad2d, "edge": nn.ReplicationPad2d}
 
 
 class ConvNormAct(nn.Sequential):
-    """Conv, instance norm (affine, unless ``norm`` is False) and optional ReLU; reflection or zero padding."""
+    """Conv, instance norm (affine, unless ``norm`` is False) and optional ReLU.
+
+    ``padding``: 'zeros' (the conv's own), 'reflect' or 'edge' (repeat the border pixels; any size).
+    """
 
     def __init__(
         self,
@@ -31,15 +34,13 @@ class ConvNormAct(nn.Sequential):
         k: int,
         stride: int = 1,
         act: bool = True,
-        reflect: bool = False,
+        padding: str = "zeros",
         norm: bool = True,
-        replicate: bool = False,
     ) -> None:
         pad = k // 2
         layers: list[nn.Module] = []
-        if (reflect or replicate) and pad:
-            padding = nn.ReflectionPad2d(pad) if reflect else nn.ReplicationPad2d(pad)
-            layers += [padding, nn.Conv2d(cin, cout, k, stride)]
+        if padding in _PADS and pad:
+            layers += [_PADS[padding](pad), nn.Conv2d(cin, cout, k, stride)]
         else:
             layers += [nn.Conv2d(cin, cout, k, stride, padding=pad)]
         if norm:
@@ -52,11 +53,10 @@ class ConvNormAct(nn.Sequential):
 class ResidualBlock(nn.Module):
     """Two 3x3 conv + instance-norm layers with an identity shortcut."""
 
-    def __init__(self, ch: int, reflect: bool = False, norm: bool = True, replicate: bool = False) -> None:
+    def __init__(self, ch: int, padding: str = "zeros") -> None:
         super().__init__()
         self.body = nn.Sequential(
-            ConvNormAct(ch, ch, 3, reflect=reflect, norm=norm, replicate=replicate),
-            ConvNormAct(ch, ch, 3, act=False, reflect=reflect, norm=norm, replicate=replicate),
+            ConvNormAct(ch, ch, 3, padding=padding), ConvNormAct(ch, ch, 3, act=False, padding=padding)
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -64,33 +64,30 @@ class ResidualBlock(nn.Module):
 
 
 class UpConv(nn.Module):
-    """x2 upsampling (nearest or bilinear) followed by a conv (no checkerboard artefacts)."""
+    """Nearest-neighbour x2 upsampling followed by a conv (no checkerboard artefacts)."""
 
-    def __init__(
-        self, cin: int, cout: int, k: int = 3, reflect: bool = False, norm: bool = True, mode: str = "nearest"
-    ) -> None:
+    def __init__(self, cin: int, cout: int, k: int = 3, padding: str = "zeros") -> None:
         super().__init__()
-        self.mode = mode
-        self.conv = ConvNormAct(cin, cout, k, reflect=reflect, norm=norm)
+        self.conv = ConvNormAct(cin, cout, k, padding=padding)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.mode == "nearest":
-            return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
-        return self.conv(F.interpolate(x, scale_factor=2.0, mode=self.mode, align_corners=False))
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
 
 
 class QualityNet(nn.Module):
     """Johnson et al. 2016 transformer network (~1.7 M parameters)."""
 
+    SIZE_MULTIPLE = 4  # two stride-2 convs
+
     def __init__(self, n_res: int = 5) -> None:
         super().__init__()
         self.down = nn.Sequential(
-            ConvNormAct(3, 32, 9, reflect=True),
-            ConvNormAct(32, 64, 3, 2, reflect=True),
-            ConvNormAct(64, 128, 3, 2, reflect=True),
+            ConvNormAct(3, 32, 9, padding="reflect"),
+            ConvNormAct(32, 64, 3, 2, padding="reflect"),
+            ConvNormAct(64, 128, 3, 2, padding="reflect"),
         )
-        self.res = nn.Sequential(*[ResidualBlock(128, reflect=True) for _ in range(n_res)])
-        self.up = nn.Sequential(UpConv(128, 64, reflect=True), UpConv(64, 32, reflect=True))
+        self.res = nn.Sequential(*[ResidualBlock(128, padding="reflect") for _ in range(n_res)])
+        self.up = nn.Sequential(UpConv(128, 64, padding="reflect"), UpConv(64, 32, padding="reflect"))
         self.out = nn.Sequential(nn.ReflectionPad2d(4), nn.Conv2d(32, 3, 9))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -100,13 +97,13 @@ class QualityNet(nn.Module):
 class FastNet(nn.Module):
     """Small network for real-time CPU inference: all the work is done at 1/4 and 1/8 resolution.
 
-    The photo is folded into 48 channels at 1/4 resolution by a space-to-depth (pixel unshuffle) step, which
-    loses nothing and costs a memory shuffle instead of a strided convolution at full resolution. A 3x3
-    conv at 1/4 resolution, a strided conv to 1/8 and residual blocks there (wide receptive field for brush
-    strokes), a 1x1 conv and nearest-neighbour upsampling back to 1/4 joined with the 1/4-resolution features (the skip keeps fine
-    detail), and a 3x3 conv to 48 channels that a depth-to-space step unfolds into the RGB picture: no
-    convolution runs at full or half resolution. The borders are edge-padded by ``pad`` cells at 1/4
-    resolution and cropped back, so the zero padding of the convolutions does not paint a frame.
+    The photo is folded into 48 channels at 1/4 resolution by a space-to-depth (pixel unshuffle) step,
+    which loses nothing and costs a memory shuffle instead of a strided convolution at full resolution.
+    A 3x3 conv at 1/4 resolution, a strided conv to 1/8 and residual blocks there (wide receptive field
+    for brush strokes), a 1x1 conv and nearest-neighbour upsampling back to 1/4 joined with the
+    1/4-resolution features (the skip keeps fine detail), and a 3x3 conv to 48 channels that a
+    depth-to-space step unfolds into the RGB picture: no convolution runs at full or half resolution.
+    Every conv pads by repeating the edge, so zero padding does not teach the network to paint a frame.
 
     In the exported ONNX graph the space-to-depth/depth-to-space steps are ONNX's own operators, and the
     BGR order and the 0-255 scale are folded into the first and last convolutions' weights.
@@ -115,28 +112,22 @@ class FastNet(nn.Module):
         c4: channels at 1/4 resolution.
         c8: channels at 1/8 resolution.
         n_res: residual blocks at 1/8 resolution.
-        pad: edge padding at 1/4 resolution, in cells of 4x4 pixels.
     """
 
     FACTOR = 4
     #: height and width must be multiples of this (4 for the fold, 2 more for the strided conv)
     SIZE_MULTIPLE = 8
 
-    def __init__(self, c4: int = 32, c8: int = 64, n_res: int = 2, pad: int = 0, edge: bool = True) -> None:
+    def __init__(self, c4: int = 32, c8: int = 64, n_res: int = 2) -> None:
         super().__init__()
         cin = 3 * self.FACTOR**2
-        self.pad = pad
-        self.stem = ConvNormAct(cin, c4, 3, replicate=edge)
-        self.down = ConvNormAct(c4, c8, 3, 2, replicate=edge)
-        self.res = nn.Sequential(*[ResidualBlock(c8, replicate=edge) for _ in range(n_res)])
+        self.stem = ConvNormAct(cin, c4, 3, padding="edge")
+        self.down = ConvNormAct(c4, c8, 3, 2, padding="edge")
+        self.res = nn.Sequential(*[ResidualBlock(c8, padding="edge") for _ in range(n_res)])
         self.reduce = nn.Conv2d(c8, c8 // 4, 1)
-        self.up = ConvNormAct(c8 // 4 + c4, c4, 3, norm=False, replicate=edge)
-        self.out = (
-            nn.Sequential(nn.ReplicationPad2d(1), nn.Conv2d(c4, cin, 3))
-            if edge
-            else nn.Conv2d(c4, cin, 3, padding=1)
-        )
-        last = self.out[-1] if edge else self.out
+        self.up = ConvNormAct(c8 // 4 + c4, c4, 3, padding="edge", norm=False)
+        self.out = nn.Sequential(nn.ReplicationPad2d(1), nn.Conv2d(c4, cin, 3))
+        last = self.out[-1]
         with torch.no_grad():  # ICNR: every pixel of a 4x4 cell starts with the same weights (no grid)
             r2 = self.FACTOR**2
             last.weight.copy_(last.weight[::r2].repeat_interleave(r2, 0))
@@ -144,34 +135,32 @@ class FastNet(nn.Module):
 
     def trunk(self, s: torch.Tensor) -> torch.Tensor:
         """Logits ``(N, 48, h, w)`` of the output's 4x4 cells from the photo's ``(N, 48, h, w)`` cells."""
-        p = self.pad
-        if p:
-            s = F.pad(s, (p, p, p, p), mode="replicate")
         a = self.stem(s)
         b = self.res(self.down(a))
         # nearest x2, not pixel shuffle: a depth-to-space step here lets the style loss paint a grid
         # with an 8-pixel period
         b = F.interpolate(self.reduce(b), scale_factor=2.0, mode="nearest")
-        y = self.out(self.up(torch.cat([b, a], 1)))
-        return y[..., p:-p, p:-p] if p else y
+        return self.out(self.up(torch.cat([b, a], 1)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = F.pixel_unshuffle(x, self.FACTOR)
         return torch.sigmoid(F.pixel_shuffle(self.trunk(s), self.FACTOR))
 
 
+NETS: dict[str, type[nn.Module]] = {"fast": FastNet, "quality": QualityNet}
+ARCHS = tuple(NETS)
+
+
 def build_net(arch: str) -> nn.Module:
     """A freshly initialised network of the named architecture ('fast' or 'quality')."""
-    if arch == "fast":
-        return FastNet()
-    if arch == "quality":
-        return QualityNet()
-    raise ValueError(f"unknown architecture {arch!r}; expected one of {', '.join(ARCHS)}")
+    if arch not in NETS:
+        raise ValueError(f"unknown architecture {arch!r}; expected one of {', '.join(ARCHS)}")
+    return NETS[arch]()
 
 
 def size_multiple(arch: str) -> int:
     """Height and width of the network's input must be multiples of this."""
-    return FastNet.SIZE_MULTIPLE if arch == "fast" else 4
+    return NETS[arch].SIZE_MULTIPLE
 
 
 def count_params(net: nn.Module) -> int:

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
+from ..status import StatusLine
 from .data import ContentSampler, list_images, load_style, read_rgb, to_image, to_tensor
 from .losses import (
     colour_loss,
@@ -302,25 +303,25 @@ def train(
     return final
 
 
-class _ProgressBar:
+class _ProgressBar(StatusLine):
     """A one-line progress bar on a terminal; plain lines otherwise (log files)."""
 
     def __init__(self, total: int) -> None:
+        super().__init__(width=200)
         self.total = max(total, 1)
         self.tty = sys.stderr.isatty()
 
     def update(self, text: str) -> None:
+        """Show one ``step N/TOTAL ...`` line from the training loop."""
         try:
             done = int(text.split()[1].split("/")[0])
         except (IndexError, ValueError):
             done = 0
-        width = 20
-        filled = math.floor(width * min(done, self.total) / self.total)
-        bar = "#" * filled + "." * (width - filled)
-        line = f"[{bar}] {text}"
-        if self.tty:
-            end = "\n" if done >= self.total else ""
-            sys.stderr.write("\r" + line[:200] + end)
-        else:
-            sys.stderr.write(line + "\n")
-        sys.stderr.flush()
+        filled = math.floor(20 * min(done, self.total) / self.total)
+        line = f"[{'#' * filled}{'.' * (20 - filled)}] {text}"
+        if not self.tty:
+            print(line, file=sys.stderr, flush=True)
+            return
+        self.show(line)
+        if done >= self.total:
+            self.finish()
