@@ -22,6 +22,7 @@ import numpy as np
 from . import __version__
 from .errors import StylecamError
 from .frames import Frame
+from .models import PRECISIONS
 from .status import StatusLine
 
 PROG = "stylecam"
@@ -76,6 +77,12 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--scale", type=float, help="processing size as a factor of the frame size, e.g. 0.5")
     p.add_argument("--threads", type=int, help="CPU threads for the network (default: all cores)")
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="network precision (default: auto = int8 on the CPU, fp16 on CUDA, when the style has them)",
+    )
     p.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
 
 
@@ -93,9 +100,14 @@ def _stylizer(args: argparse.Namespace):
     from .engine import Stylizer, parse_size
 
     st = Stylizer(
-        args.style, device=args.device, size=parse_size(args.size), scale=args.scale, threads=args.threads
+        args.style,
+        device=args.device,
+        size=parse_size(args.size),
+        scale=args.scale,
+        threads=args.threads,
+        precision=getattr(args, "precision", "auto"),
     )
-    if args.device == "auto" and not getattr(args, "json", False):
+    if not getattr(args, "json", False):
         _say(f"style '{st.name}' {st.report.summary()}")
     return st
 
@@ -183,6 +195,7 @@ def _summary(command: str, stats, stylizer, output: str | None, **extra) -> dict
         "command": command,
         "style": stylizer.name,
         "device": stylizer.device,
+        "precision": getattr(stylizer, "precision", "fp32"),
         "output": output,
         **stats.as_dict(),
     }
@@ -308,6 +321,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
                     "size_bytes": m.size_bytes,
                     "origin": m.origin,
                     "path": str(m.path),
+                    "precisions": [m.precision, *m.variants],
                 }
                 for m in models
             ]
@@ -320,7 +334,11 @@ def cmd_styles(args: argparse.Namespace) -> int:
     width = max(len(m.name) for m in models)
     for m in models:
         desc = m.describe() or "-"
-        print(f"{m.name:<{width}}  {m.arch or '?':<7} {m.size_bytes / 1e6:5.2f} MB  {m.origin:<7}  {desc}")
+        precisions = "+".join([m.precision, *m.variants])
+        print(
+            f"{m.name:<{width}}  {m.arch or '?':<7} {m.size_bytes / 1e6:5.2f} MB  {precisions:<14} "
+            f"{m.origin:<7}  {desc}"
+        )
     return 0
 
 
@@ -498,18 +516,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "export", help="export a training checkpoint to ONNX (needs the 'train' extra)", add_help=False
     )
+    sub.add_parser(
+        "variants",
+        help="write a style's fp16 (GPU) and int8 (CPU) variants (needs the 'train' extra)",
+        add_help=False,
+    )
     return p
 
 
 def _forward(command: str, argv: list[str]) -> int:
-    """``train``, ``export`` and ``bench`` have their own parsers (and may import torch)."""
-    if command in ("train", "export"):
+    """``train``, ``export``, ``variants`` and ``bench`` have their own parsers (and may import torch)."""
+    if command in ("train", "export", "variants"):
         try:
             from .training import cli as training_cli
         except ImportError as exc:
             _say(f"error: training needs PyTorch ({exc.name} is missing) — pip install 'stylecam[train]'")
             return 3
-        fn = training_cli.train_main if command == "train" else training_cli.export_main
+        fn = {
+            "train": training_cli.train_main,
+            "export": training_cli.export_main,
+            "variants": training_cli.variants_main,
+        }[command]
         return int(fn(argv) or 0)
     from . import bench
 
@@ -521,7 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _quiet_onnxruntime()
     try:
-        if argv and argv[0] in ("train", "export", "bench"):
+        if argv and argv[0] in ("train", "export", "variants", "bench"):
             return _forward(argv[0], argv[1:])
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -18,6 +18,17 @@ Devices (``device=``):
   folder), with CUDA and then CPU for nodes TensorRT does not take.
 * ``"auto"`` — TensorRT, then CUDA, then CPU: the first that really runs.
 
+Precision (``precision=``): a style may have variants beside its float32 file
+(``NAME.int8.onnx``, ``NAME.fp16.onnx``, made by ``stylecam variants``). ``"auto"``
+runs int8 on the CPU and fp16 on CUDA when they exist, and float32 under
+TensorRT, which builds its own fp16 engine.
+
+On a GPU, frames go through IO binding: the input and output live in device
+buffers bound once per frame size, so each frame crosses to the GPU once
+(``uint8``, 3 bytes a pixel; casting, colour order and layout happen inside the
+graph) and comes back once. Under CUDA the run is replayed as a CUDA graph
+(one per frame size) when ONNX Runtime can put every node on the GPU.
+
 Example:
     >>> from stylecam.engine import Stylizer  # doctest: +SKIP
     >>> stylize = Stylizer("starry-night", device="auto")  # doctest: +SKIP
@@ -40,7 +51,7 @@ import cv2
 import numpy as np
 
 from .errors import DeviceError, InputError, ModelError
-from .models import ModelInfo, default_model, find_model
+from .models import PRECISIONS, ModelInfo, default_model, find_model
 
 DEVICES = ("auto", "tensorrt", "cuda", "cpu")
 
@@ -196,13 +207,13 @@ def trt_cache_dir() -> Path:
     return base / "stylecam" / "tensorrt"
 
 
-def _provider_list(device: str) -> list:
+def _provider_list(device: str, cuda_graph: bool = False) -> list:
     """ONNX Runtime provider list (with options) for one concrete device."""
     cpu = "CPUExecutionProvider"
-    cuda = (
-        "CUDAExecutionProvider",
-        {"cudnn_conv_algo_search": "EXHAUSTIVE", "do_copy_in_default_stream": "1"},
-    )
+    cuda_options = {"cudnn_conv_algo_search": "EXHAUSTIVE", "do_copy_in_default_stream": "1"}
+    if cuda_graph and device == "cuda":
+        cuda_options["enable_cuda_graph"] = "1"
+    cuda = ("CUDAExecutionProvider", cuda_options)
     if device == "cpu":
         return [cpu]
     if device == "cuda":
@@ -262,16 +273,36 @@ class SessionReport:
     device: str
     providers: list[str]
     tried: list[tuple[str, str]]  # (device, reason it was not used)
+    path: Path | None = None  # the file that runs
+    precision: str = "fp32"
+    cuda_graph: bool = False
 
     def summary(self) -> str:
-        text = f"running on {self.device.upper()}"
+        text = (
+            f"running on {self.device.upper()} ({self.precision}{', CUDA graph' if self.cuda_graph else ''})"
+        )
         if self.tried:
             text += " (" + "; ".join(f"{d}: {why}" for d, why in self.tried) + ")"
         return text
 
 
-def create_session(model_path: str | Path, device: str = "auto", threads: int | None = None):
+def create_session(
+    model_path: str | Path | ModelInfo,
+    device: str = "auto",
+    threads: int | None = None,
+    precision: str = "auto",
+    cuda_graph: bool = False,
+):
     """Create an ONNX Runtime session on the best available device.
+
+    Args:
+        model_path: an ``.onnx`` file, or a :class:`ModelInfo` whose precision variant is picked per
+            device (see :meth:`ModelInfo.path_for`).
+        device: ``"auto"``, ``"tensorrt"``, ``"cuda"`` or ``"cpu"``.
+        threads: CPU threads (default: all cores, or ``STYLECAM_THREADS``).
+        precision: ``"auto"``, ``"fp32"``, ``"fp16"`` or ``"int8"`` (only with a :class:`ModelInfo`).
+        cuda_graph: under CUDA, ask for CUDA-graph replay (needs IO binding); when ONNX Runtime refuses
+            it (a node it cannot put on the GPU), the session is made without it.
 
     Returns:
         ``(session, SessionReport)``.
@@ -283,6 +314,13 @@ def create_session(model_path: str | Path, device: str = "auto", threads: int | 
     """
     if device not in DEVICES:
         raise InputError(f"unknown device '{device}'", f"use one of: {', '.join(DEVICES)}")
+    if precision not in PRECISIONS:
+        raise InputError(f"unknown precision '{precision}'", f"use one of: {', '.join(PRECISIONS)}")
+    info = model_path if isinstance(model_path, ModelInfo) else None
+    if info is None and precision not in ("auto", "fp32"):
+        raise InputError(f"--precision {precision} needs a style name", "or give the variant's .onnx file")
+    if info is not None:
+        info.path_for("cpu", precision)  # an explicit precision without its file fails here, on any device
     ort = _ort()
     available = ort.get_available_providers()
     wanted = ["tensorrt", "cuda", "cpu"] if device == "auto" else [device]
@@ -309,19 +347,28 @@ def create_session(model_path: str | Path, device: str = "auto", threads: int | 
                 # ONNX Runtime would log an ERROR and quietly run on the CPU: do not even try.
                 tried.append((dev, "missing " + ", ".join(missing)))
                 continue
+        path, prec = info.path_for(dev, precision) if info is not None else (Path(model_path), "fp32")
+        graph = cuda_graph and dev == "cuda"
         try:
-            session = ort.InferenceSession(str(model_path), options, providers=_provider_list(dev))
+            try:
+                session = ort.InferenceSession(str(path), options, providers=_provider_list(dev, graph))
+            except Exception as exc:
+                if not graph or _looks_like_model_error(exc):
+                    raise
+                tried.append(("cuda graph", _first_line(exc)))
+                graph = False
+                session = ort.InferenceSession(str(path), options, providers=_provider_list(dev))
         except Exception as exc:
             if dev == "cpu" or _looks_like_model_error(exc):
                 raise ModelError(
-                    f"cannot load {model_path}: {_first_line(exc)}",
+                    f"cannot load {path}: {_first_line(exc)}",
                     "the file is not a valid ONNX model; re-export it or pick another style",
                 ) from None
             tried.append((dev, _first_line(exc)))
             continue
         got = session.get_providers()
         if got and got[0] == _PROVIDER[dev]:
-            return session, SessionReport(device, dev, got, tried)
+            return session, SessionReport(device, dev, got, tried, path, prec, graph)
         tried.append((dev, f"ONNX Runtime fell back to {got[0] if got else 'nothing'}"))
 
     if device != "auto":
@@ -360,6 +407,10 @@ class Stylizer:
         size: processing size, ``(w, h)`` or a height (``720``); ``None`` for the frame's own size.
         scale: processing size as a factor of the frame size (instead of ``size``).
         threads: CPU threads for ONNX Runtime (default: all cores).
+        precision: ``"auto"`` (int8 on the CPU, fp16 on CUDA, when the style has them), ``"fp32"``,
+            ``"fp16"`` or ``"int8"``.
+        io_binding: run through device buffers bound once per frame size (default: on a GPU).
+        cuda_graph: replay each frame size as a CUDA graph under CUDA (default: with IO binding).
 
     The network runs at the processing size (padded to the model's size
     multiple, then cropped back) and the result is resized to the frame size.
@@ -376,6 +427,9 @@ class Stylizer:
         size: tuple[int, int] | int | None = None,
         scale: float | None = None,
         threads: int | None = None,
+        precision: str = "auto",
+        io_binding: bool | None = None,
+        cuda_graph: bool | None = None,
     ) -> None:
         if isinstance(model, ModelInfo):
             self.info = model
@@ -385,8 +439,15 @@ class Stylizer:
         self.scale = scale
         if size is not None and scale is not None:
             raise InputError("--size and --scale both given", "use one of them")
-        self.session, self.report = create_session(self.info.path, device, threads)
+        self.session, self.report = create_session(
+            self.info,
+            device,
+            threads,
+            precision,
+            cuda_graph=cuda_graph is not False and io_binding is not False,
+        )
         self.device = self.report.device
+        self.precision = self.report.precision
         self._check_signature()
         self._multiple = self.info.size_multiple
         self._nhwc = self.info.get("input_layout").upper() == "NHWC"
@@ -396,6 +457,21 @@ class Stylizer:
         self._out_scale = 1.0 if self.info.get("output_range") == "0-255" else 255.0
         #: seconds spent in pre-processing, inference and post-processing, and the number of frames
         self.timings = {"pre": 0.0, "infer": 0.0, "post": 0.0, "frames": 0}
+        if io_binding is None:
+            io_binding = self.device != "cpu"
+        contract = self._in_dtype == np.uint8 and self._nhwc and self._out_nhwc and self._bgr
+        self._bound = (
+            _BoundRunner(
+                self.session, self._input_name, self._output_name, self.device, self.report.cuda_graph
+            )
+            if io_binding and contract
+            else None
+        )
+
+    @property
+    def io_binding(self) -> bool:
+        """True when frames run through bound device buffers."""
+        return self._bound is not None
 
     @property
     def name(self) -> str:
@@ -491,7 +567,10 @@ class Stylizer:
             blob = blob[None] if self._nhwc else blob.transpose(2, 0, 1)[None]
             blob = np.ascontiguousarray(blob, dtype=self._in_dtype)
         try:
-            out = self.session.run([self._output_name], {self._input_name: blob})[0]
+            if self._bound is not None:
+                out = self._bound(blob)
+            else:
+                out = self.session.run([self._output_name], {self._input_name: blob})[0]
         except Exception as exc:  # onnxruntime's own exception types
             raise ModelError(
                 f"{self.info.path.name} failed on a {x.shape[1]}x{x.shape[0]} frame: {_first_line(exc)}",
@@ -523,3 +602,52 @@ class Stylizer:
         if not self._bgr:
             y = cv2.cvtColor(y, cv2.COLOR_RGB2BGR)
         return y
+
+
+class _BoundRunner:
+    """IO binding: one input and one output buffer on the device per frame size, bound once.
+
+    Each frame is copied into the bound input (host to device, ``uint8``), the session runs, and the
+    output is copied back. With ``cuda_graph`` each frame size gets its own graph id, so ONNX Runtime
+    captures one CUDA graph per size and replays it; the buffers must then never move, which is why they
+    are kept for the life of the runner. Only for models whose output has the input's shape and type
+    (the stylecam contract: ``uint8`` NHWC BGR in and out).
+    """
+
+    MAX_SIZES = 8  # frame sizes kept bound (and CUDA graphs captured) before the oldest is dropped
+
+    def __init__(self, session, input_name: str, output_name: str, device: str, cuda_graph: bool) -> None:
+        ort = _ort()
+        self._ort = ort
+        self._session = session
+        self._input_name, self._output_name = input_name, output_name
+        self._device = "cpu" if device == "cpu" else "cuda"
+        self._cuda_graph = cuda_graph
+        self._bound: dict[tuple[int, ...], tuple] = {}
+        self._next_graph_id = 0
+
+    def _bind(self, shape: tuple[int, ...]) -> tuple:
+        ort = self._ort
+        if len(self._bound) >= self.MAX_SIZES and not self._cuda_graph:
+            self._bound.pop(next(iter(self._bound)))
+        x = ort.OrtValue.ortvalue_from_shape_and_type(list(shape), np.uint8, self._device, 0)
+        y = ort.OrtValue.ortvalue_from_shape_and_type(list(shape), np.uint8, self._device, 0)
+        binding = self._session.io_binding()
+        binding.bind_ortvalue_input(self._input_name, x)
+        binding.bind_ortvalue_output(self._output_name, y)
+        options = ort.RunOptions()
+        if self._cuda_graph:
+            options.add_run_config_entry("gpu_graph_id", str(self._next_graph_id))
+            self._next_graph_id += 1
+        entry = (x, y, binding, options)
+        self._bound[shape] = entry
+        return entry
+
+    def __call__(self, blob: np.ndarray) -> np.ndarray:
+        entry = self._bound.get(blob.shape) or self._bind(blob.shape)
+        x, y, binding, options = entry
+        x.update_inplace(np.ascontiguousarray(blob))
+        self._session.run_with_iobinding(binding, options)
+        out = y.numpy()
+        # a CPU OrtValue's numpy() shares the buffer that the next frame overwrites
+        return out.copy() if self._device == "cpu" else out

@@ -269,6 +269,7 @@ class LiveController:
         size: tuple[int, int] | int | None = None,
         scale: float | None = None,
         threads: int | None = None,
+        precision: str = "auto",
         crossfade: float = 0.5,
         strength: float = 1.0,
         keep_colors: bool = False,
@@ -287,7 +288,7 @@ class LiveController:
         self.styles = list(styles)
         if not 0 <= start < len(self.styles):
             raise InputError(f"start style {start} out of range", f"choose 0..{len(self.styles) - 1}")
-        self._factory = stylizer_factory or self._engine_factory(device, size, scale, threads)
+        self._factory = stylizer_factory or self._engine_factory(device, size, scale, threads, precision)
         self.crossfade = max(0.0, float(crossfade))
         self.strength = self._clamp_strength(strength)
         self.keep_colors = bool(keep_colors)
@@ -333,11 +334,11 @@ class LiveController:
     # ------------------------------------------------------------------ styles
 
     @staticmethod
-    def _engine_factory(device, size, scale, threads):
+    def _engine_factory(device, size, scale, threads, precision="auto"):
         def make(spec):
             from .engine import Stylizer
 
-            return Stylizer(spec, device=device, size=size, scale=scale, threads=threads)
+            return Stylizer(spec, device=device, size=size, scale=scale, threads=threads, precision=precision)
 
         return make
 
@@ -1017,7 +1018,7 @@ def run_live(args: argparse.Namespace) -> int:
     """Run ``stylecam live`` with the CLI's parsed arguments; returns the exit code.
 
     Arguments read (missing ones take their defaults): ``source`` ('0'),
-    ``style``, ``device`` ('auto'), ``size``, ``scale``, ``threads``,
+    ``style``, ``device`` ('auto'), ``size``, ``scale``, ``threads``, ``precision``,
     ``camera_size``, ``camera_fps``, ``loop``, ``record``, ``virtual_cam``,
     ``virtual_cam_device``, ``virtual_cam_backend``, ``no_window``,
     ``fullscreen``, ``mirror``, ``split``, ``keep_colors``, ``crossfade`` (0.5),
@@ -1078,6 +1079,7 @@ def run_live(args: argparse.Namespace) -> int:
         size=parse_size(_arg(args, "size")),
         scale=_arg(args, "scale"),
         threads=_arg(args, "threads"),
+        precision=_arg(args, "precision") or "auto",
         crossfade=crossfade,
         strength=strength,
         keep_colors=bool(_arg(args, "keep_colors", False)),

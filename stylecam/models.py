@@ -43,6 +43,8 @@ METADATA_KEYS: dict[str, str] = {
     "size_multiple": "height and width must be a multiple of this (the runtime pads)",
     "recommended_size": "processing size the style was tuned for, 'WxH' (e.g. '640x360')",
     "license": "licence of the weights, and the status of the painting",
+    "precision": "'fp32' (the reference), or a variant beside it: 'fp16' (GPUs) or 'int8' (CPUs)",
+    "flops_per_pixel": "floating-point operations of the convolutions per input pixel (for GFLOP/s)",
     "training": "JSON object with the training settings",
 }
 
@@ -58,6 +60,26 @@ DEFAULTS: dict[str, str] = {
 }
 
 DEFAULT_STYLE = "starry-night"
+
+#: Precisions a model can have beside its float32 file: ``NAME.fp16.onnx``, ``NAME.int8.onnx``.
+VARIANT_PRECISIONS = ("fp16", "int8")
+#: Values of ``--precision``.
+PRECISIONS = ("auto", "fp32", *VARIANT_PRECISIONS)
+#: What ``--precision auto`` picks per device when the variant exists: int8 runs on the CPU's integer
+#: dot products (VNNI), fp16 on CUDA tensor cores; TensorRT builds its own fp16 engine from float32.
+AUTO_PRECISION = {"cpu": "int8", "cuda": "fp16", "tensorrt": "fp32"}
+
+
+def variant_path(path: str | os.PathLike, precision: str) -> Path:
+    """Where the ``precision`` variant of the float32 model ``path`` lives: ``NAME.PRECISION.onnx``."""
+    path = Path(path)
+    return path if precision == "fp32" else path.with_name(f"{path.stem}.{precision}.onnx")
+
+
+def is_variant_file(path: str | os.PathLike) -> bool:
+    """True for ``NAME.fp16.onnx`` and ``NAME.int8.onnx`` (listed under their float32 model)."""
+    stem = Path(path).stem
+    return any(stem.endswith(f".{p}") for p in VARIANT_PRECISIONS)
 
 
 @dataclass
@@ -113,6 +135,45 @@ class ModelInfo:
             return self.path.stat().st_size
         except OSError:
             return 0
+
+    @property
+    def precision(self) -> str:
+        """This file's precision: ``'fp32'``, or ``'fp16'``/``'int8'`` when it is itself a variant."""
+        return self.meta.get("precision", "fp32")
+
+    @property
+    def variants(self) -> dict[str, Path]:
+        """The precision variants beside this float32 model, by precision (``{}`` when none)."""
+        if self.precision != "fp32":
+            return {}
+        found = {p: variant_path(self.path, p) for p in VARIANT_PRECISIONS}
+        return {p: path for p, path in found.items() if path.is_file()}
+
+    def path_for(self, device: str, precision: str = "auto") -> tuple[Path, str]:
+        """The file to run on ``device`` (``'cpu'``, ``'cuda'``, ``'tensorrt'``) and its precision.
+
+        ``'auto'`` takes :data:`AUTO_PRECISION` for the device when that variant exists, else float32.
+        A file that is itself a variant always runs as it is.
+
+        Raises:
+            ModelError: an explicit precision whose variant does not exist.
+        """
+        if precision not in PRECISIONS:
+            raise ModelError(f"unknown precision '{precision}'", f"use one of: {', '.join(PRECISIONS)}")
+        if self.precision != "fp32":
+            return self.path, self.precision
+        variants = self.variants
+        if precision == "auto":
+            wanted = AUTO_PRECISION.get(device, "fp32")
+            return (variants[wanted], wanted) if wanted in variants else (self.path, "fp32")
+        if precision == "fp32":
+            return self.path, "fp32"
+        if precision not in variants:
+            raise ModelError(
+                f"style '{self.name}' has no {precision} variant ({variant_path(self.path, precision).name})",
+                f"make it with 'stylecam variants {self.path}', or use --precision auto",
+            )
+        return variants[precision], precision
 
     def describe(self) -> str:
         parts = [self.title, self.artist]
@@ -200,6 +261,8 @@ def list_models() -> list[ModelInfo]:
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.onnx")):
+            if is_variant_file(path):
+                continue  # listed under its float32 model
             try:
                 info = _info_for(path, origin)
             except ModelError:

@@ -139,3 +139,105 @@ def test_non_uint8_frame_is_rejected(tmp_path):
     st = Stylizer(make_model(tmp_path / "inv.onnx", "invert"), device="cpu")
     with pytest.raises(TypeError):
         st(np.zeros((8, 8, 3), np.float32))
+
+
+# --------------------------------------------------------------------------- precision variants
+
+
+def _with_variants(folder, *precisions):
+    """A float32 'pool4' style whose variants are marked by what they do: fp16 inverts, int8 is constant."""
+    base = make_model(folder / "sty.onnx", "pool4", name="sty")
+    kinds = {"fp16": "invert", "int8": "constant"}
+    for p in precisions:
+        make_model(folder / f"sty.{p}.onnx", kinds[p], name="sty", extra_meta={"precision": p})
+    return base
+
+
+def test_auto_precision_takes_int8_on_the_cpu_and_fp16_on_cuda(models_dir):
+    from stylecam.models import find_model
+
+    _with_variants(models_dir, "fp16", "int8")
+    info = find_model("sty")
+    assert set(info.variants) == {"fp16", "int8"}
+    assert info.path_for("cpu") == (models_dir / "sty.int8.onnx", "int8")
+    assert info.path_for("cuda") == (models_dir / "sty.fp16.onnx", "fp16")
+    assert info.path_for("tensorrt") == (models_dir / "sty.onnx", "fp32")  # TensorRT builds its own fp16
+    assert info.path_for("cpu", "fp32") == (models_dir / "sty.onnx", "fp32")
+    frame = synthetic_frame(64, 48)
+    auto = Stylizer("sty", device="cpu")
+    assert auto.precision == "int8" and "int8" in auto.report.summary()
+    assert (auto(frame) == (10, 200, 60)).all()  # the int8 file really ran
+    assert (Stylizer("sty", device="cpu", precision="fp16")(frame) == 255 - frame).all()
+    fp32 = Stylizer("sty", device="cpu", precision="fp32")
+    assert fp32.report.path == models_dir / "sty.onnx"
+    # the variants are not styles of their own
+    from stylecam.models import list_models
+
+    assert [m.name for m in list_models()].count("sty") == 1
+
+
+def test_missing_variant_falls_back_to_float32_unless_asked_for(models_dir):
+    _with_variants(models_dir, "fp16")
+    assert Stylizer("sty", device="cpu").precision == "fp32"
+    with pytest.raises(ModelError) as err:
+        Stylizer("sty", device="cpu", precision="int8")
+    text = err.value.one_line()
+    assert "no int8 variant" in text and "stylecam variants" in text
+    with pytest.raises(InputError):
+        create_session(models_dir / "sty.onnx", "cpu", precision="int8")  # a bare path has no variants
+
+
+def test_a_variant_file_given_by_path_runs_as_it_is(models_dir):
+    _with_variants(models_dir, "int8")
+    st = Stylizer(models_dir / "sty.int8.onnx", device="cpu", precision="auto")
+    assert st.precision == "int8" and st.report.path == models_dir / "sty.int8.onnx"
+
+
+ARGS = ["--style", "sty", "--device", "cpu", "--precision", "int8"]
+
+
+def test_missing_variant_on_the_command_line_is_one_line(models_dir, tmp_path):
+    import subprocess
+    import sys
+
+    _with_variants(models_dir, "fp16")
+    img = tmp_path / "in.png"
+    import cv2
+
+    cv2.imwrite(str(img), synthetic_frame(40, 30))
+    proc = subprocess.run(
+        [sys.executable, "-m", "stylecam", "image", str(img), "-o", str(tmp_path / "o.png"), *ARGS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    assert proc.stderr.count("\n") == 1 and "no int8 variant" in proc.stderr
+    assert not (tmp_path / "o.png").exists()
+
+
+# --------------------------------------------------------------------------- IO binding
+
+
+def test_io_binding_gives_the_same_frames_and_never_hands_out_its_buffer(tmp_path):
+    path = make_model(tmp_path / "pool.onnx", "pool4")
+    plain = Stylizer(path, device="cpu", io_binding=False)
+    bound = Stylizer(path, device="cpu", io_binding=True)
+    assert bound.io_binding and not plain.io_binding
+    assert not bound.report.cuda_graph  # CUDA graphs only under CUDA
+    outs = []
+    for i, (w, h) in enumerate([(64, 48), (64, 48), (50, 30), (64, 48)]):  # sizes change and come back
+        frame = synthetic_frame(w, h, t=i)
+        out = bound(frame)
+        assert np.array_equal(out, plain(frame))
+        outs.append((out, out.copy()))
+    for out, snapshot in outs:  # later frames did not overwrite earlier results
+        assert np.array_equal(out, snapshot)
+
+
+def test_io_binding_is_used_only_for_the_uint8_nhwc_contract(tmp_path):
+    path = make_model(tmp_path / "f.onnx", "invert", layout="NCHW", dtype="float32", color="RGB")
+    st = Stylizer(path, device="cpu", io_binding=True)
+    assert not st.io_binding  # output shape differs from the input's: plain runs
+    frame = synthetic_frame(32, 32)
+    assert np.abs(st(frame).astype(int) - (255 - frame)).max() <= 1

@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 from stylecam.engine import Stylizer
-from stylecam.models import shipped_models_dir
+from stylecam.models import VARIANT_PRECISIONS, is_variant_file, shipped_models_dir, variant_path
 
-SHIPPED = sorted(p.stem for p in shipped_models_dir().glob("*.onnx"))
+SHIPPED = sorted(p.stem for p in shipped_models_dir().glob("*.onnx") if not is_variant_file(p))
 
 
 def _photo(width: int, height: int) -> np.ndarray:
@@ -48,14 +48,18 @@ def test_at_least_eight_styles_are_shipped_and_listed() -> None:
         [sys.executable, "-m", "stylecam", "styles", "--json"], capture_output=True, text=True, check=True
     )
     listed = {m["name"]: m for m in json.loads(out.stdout) if m.get("origin") == "shipped"}
-    assert set(SHIPPED) <= set(listed)
+    assert set(SHIPPED) == set(listed)  # the variants are listed under their style, not as styles
     for name in SHIPPED:
-        assert (shipped_models_dir() / f"{name}.onnx").stat().st_size < 2_000_000
+        path = shipped_models_dir() / f"{name}.onnx"
+        assert path.stat().st_size < 2_000_000
+        assert listed[name]["precisions"] == ["fp32", *VARIANT_PRECISIONS]
+        for precision in VARIANT_PRECISIONS:
+            assert variant_path(path, precision).stat().st_size < path.stat().st_size
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_each_shipped_style_paints_rather_than_tints(name: str) -> None:
-    st = Stylizer(name, device="cpu")
+    st = Stylizer(name, device="cpu", precision="fp32")
     assert st.info.arch == "fast" and st.info.get("input_dtype") == "uint8"
     photo = _photo(320, 180)
     out = st(photo)
@@ -73,3 +77,19 @@ def test_the_residual_measure_calls_a_colour_filter_a_filter() -> None:
     photo = _photo(320, 180)
     tinted = cv2.transform(photo, np.array([[0.2, 0.5, 0.3], [0.1, 0.7, 0.1], [0.6, 0.2, 0.1]]))
     assert _colour_filter_residual(photo, tinted) < 1.0
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_each_shipped_variant_paints_what_the_float32_network_paints(name: str) -> None:
+    photo = _photo(320, 184)
+    ref = Stylizer(name, device="cpu", precision="fp32")(photo).astype(np.int16)
+    auto = Stylizer(name, device="cpu")
+    assert auto.precision == "int8"  # what a CPU user gets by default
+    for precision, mean_limit in (("int8", 3.0), ("fp16", 0.3)):
+        st = Stylizer(name, device="cpu", precision=precision)
+        assert st.report.path == variant_path(st.info.path, precision)
+        out = st(photo)
+        diff = np.abs(out.astype(np.int16) - ref)
+        assert diff.mean() < mean_limit, (precision, diff.mean())
+        assert np.percentile(diff, 99) < 16, precision
+        assert _colour_filter_residual(photo, out) > 10

@@ -1,4 +1,4 @@
-"""``stylecam train`` and ``stylecam export``: argument parsing, errors to one line and an exit code.
+"""``stylecam train``, ``export`` and ``variants``: argument parsing, errors to one line and an exit code.
 
 Both entry points import torch lazily, so that ``stylecam`` without the ``train`` extra can say what to
 install instead of failing with a traceback.
@@ -102,6 +102,7 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--sample-every", type=int, default=d.sample_every, help="0: none (default: %(default)s)")
     p.add_argument("--log-every", type=int, default=d.log_every, help="(default: %(default)s)")
     p.add_argument("-o", "--output", help="the .onnx to write (default: NAME.onnx in the user models folder)")
+    p.add_argument("--no-variants", action="store_true", help="do not write the fp16 and int8 variants")
     return p
 
 
@@ -160,6 +161,7 @@ def train_main(argv: list[str]) -> int:
         out = Path(args.output) if args.output else user_models_dir() / f"{name}.onnx"
         ckpt = checkpoint_path(TrainConfig(checkpoint_dir=final["config"]["checkpoint_dir"]))
         err = export_checkpoint(ckpt, out)
+        reports = _variants_after_export(out, final["config"].get("content"), args.no_variants)
     except StylecamError as exc:
         return _fail(prog, exc)
     except KeyboardInterrupt:
@@ -169,7 +171,25 @@ def train_main(argv: list[str]) -> int:
     print(f"trained '{name}': {final['step']} steps in {final['elapsed']:.0f} s ({losses})")
     print(f"checkpoint: {ckpt}")
     print(f"exported {out} (ONNX Runtime vs PyTorch max error {err:g} levels)")
+    _print_variants(reports)
     return 0
+
+
+def _variants_after_export(out: Path, content: str | None, skip: bool) -> list:
+    """Write the fp16 and int8 variants beside a fresh export, calibrated on the training photos."""
+    if skip:
+        return []
+    from .variants import build_variants
+
+    folder = content if content and Path(content).is_dir() else None
+    if folder is None:
+        print("note: training photos not found; int8 is calibrated on the demo scene", file=sys.stderr)
+    return build_variants(out, calibration=folder)
+
+
+def _print_variants(reports: list) -> None:
+    for r in reports:
+        print(f"variant {r.summary()}")
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -196,6 +216,10 @@ def export_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("checkpoint", help="the .ckpt file written by 'stylecam train'")
     p.add_argument("-o", "--output", help="the .onnx to write (default: NAME.onnx in the user models folder)")
+    p.add_argument(
+        "--calibration", help="photos for int8 calibration (default: the training photos, when present)"
+    )
+    p.add_argument("--no-variants", action="store_true", help="do not write the fp16 and int8 variants")
     return p
 
 
@@ -213,7 +237,50 @@ def export_main(argv: list[str]) -> int:
         meta = build_metadata(ckpt)
         out = Path(args.output) if args.output else user_models_dir() / f"{meta['name']}.onnx"
         err = export_net(net_from_checkpoint(ckpt), out, meta)
+        print(f"exported {out} (ONNX Runtime vs PyTorch max error {err:g} levels)")
+        content = args.calibration or ckpt.get("config", {}).get("content")
+        if args.calibration and not Path(args.calibration).is_dir():
+            from ..errors import InputError
+
+            raise InputError(f"calibration folder not found: {args.calibration}", "give a folder of photos")
+        _print_variants(_variants_after_export(out, content, args.no_variants))
     except StylecamError as exc:
         return _fail("stylecam export", exc)
-    print(f"exported {out} (ONNX Runtime vs PyTorch max error {err:g} levels)")
+    return 0
+
+
+def variants_parser() -> argparse.ArgumentParser:
+    """The ``stylecam variants`` argument parser."""
+    p = argparse.ArgumentParser(
+        prog="stylecam variants",
+        description="Write the fp16 (GPU) and int8 (CPU) variants beside float32 style models.",
+    )
+    p.add_argument("models", nargs="+", help="float32 .onnx files (or style names)")
+    p.add_argument("--calibration", help="folder of photos for int8 calibration (the training photos)")
+    p.add_argument(
+        "--precisions", default="fp16,int8", help="which variants, comma-separated (default: %(default)s)"
+    )
+    return p
+
+
+def variants_main(argv: list[str]) -> int:
+    """``stylecam variants MODEL... [--calibration DIR]``: returns the process exit code."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        print(
+            'stylecam variants: error: needs the onnx package: pip install "stylecam[train]"', file=sys.stderr
+        )
+        return 2
+    from ..models import find_model
+    from .variants import build_variants
+
+    args = variants_parser().parse_args(argv)
+    try:
+        precisions = tuple(p.strip() for p in args.precisions.split(",") if p.strip())
+        for spec in args.models:
+            info = find_model(spec)
+            _print_variants(build_variants(info.path, precisions, args.calibration))
+    except StylecamError as exc:
+        return _fail("stylecam variants", exc)
     return 0
