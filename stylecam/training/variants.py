@@ -53,8 +53,11 @@ class VariantReport:
     p99_error: float
     max_error: int
     size_bytes: int
+    skipped: str = ""  # why the variant was not written (non-strict builds only)
 
     def summary(self) -> str:
+        if self.skipped:
+            return f"{self.path.name}: not written ({self.skipped})"
         return (
             f"{self.path.name}: {self.size_bytes / 1e6:.2f} MB, vs float32 mean {self.mean_error:.2f} "
             f"p99 {self.p99_error:.1f} max {self.max_error} levels"
@@ -262,6 +265,7 @@ def build_variants(
     precisions: tuple[str, ...] = VARIANT_PRECISIONS,
     calibration: str | os.PathLike | None = None,
     max_mean_error: float = MAX_MEAN_ERROR,
+    strict: bool = True,
 ) -> list[VariantReport]:
     """Write ``NAME.fp16.onnx`` and/or ``NAME.int8.onnx`` beside the float32 ``model``.
 
@@ -273,9 +277,12 @@ def build_variants(
         precisions: which variants to write.
         calibration: a folder of photos for int8 calibration and for the check (the training photos).
         max_mean_error: refuse a variant whose mean difference to float32 exceeds this (grey levels).
+        strict: raise when a variant cannot be made or strays; otherwise skip it (reported with
+            ``skipped`` set) and go on with the next.
 
     Raises:
-        ModelError: the model is not a float32 stylecam model, or a variant strays too far.
+        ModelError: the model is not a float32 stylecam model, or (``strict``) a variant strays too far
+            or cannot be made.
         InputError: an unknown precision or a missing calibration folder.
     """
     src = Path(model)
@@ -296,20 +303,32 @@ def build_variants(
     reports = []
     for precision in precisions:
         dst = variant_path(src, precision)
-        tmp = dst.with_name(dst.stem + ".tmp.onnx")
         try:
-            if precision == "fp16":
-                _convert_fp16(src, tmp)
-            else:
-                _convert_int8(src, tmp, cal)
-            mean, p99, worst = compare(reference, _run_all(tmp, check))
-            if mean > max_mean_error:
-                raise ModelError(
-                    f"the {precision} variant of {src.name} differs from float32 by {mean:.1f} levels on average",
-                    "not written; the float32 model is used on every device",
-                )
-            _save(_load(tmp), dst, {**meta, "precision": precision})
-        finally:
-            tmp.unlink(missing_ok=True)
-        reports.append(VariantReport(precision, dst, mean, p99, worst, dst.stat().st_size))
+            reports.append(_build_one(src, dst, precision, meta, cal, check, reference, max_mean_error))
+        except Exception as exc:
+            if strict:
+                if isinstance(exc, ModelError | OutputError):
+                    raise
+                raise ModelError(f"cannot make the {precision} variant of {src.name}: {exc}") from None
+            why = exc.one_line() if isinstance(exc, ModelError | OutputError) else str(exc).splitlines()[0]
+            reports.append(VariantReport(precision, dst, float("nan"), float("nan"), -1, 0, skipped=why))
     return reports
+
+
+def _build_one(src, dst, precision, meta, cal, check, reference, max_mean_error) -> VariantReport:
+    tmp = dst.with_name(dst.stem + ".tmp.onnx")
+    try:
+        if precision == "fp16":
+            _convert_fp16(src, tmp)
+        else:
+            _convert_int8(src, tmp, cal)
+        mean, p99, worst = compare(reference, _run_all(tmp, check))
+        if mean > max_mean_error:
+            raise ModelError(
+                f"the {precision} variant of {src.name} differs from float32 by {mean:.1f} levels on average",
+                "not written; the float32 model is used on every device",
+            )
+        _save(_load(tmp), dst, {**meta, "precision": precision})
+    finally:
+        tmp.unlink(missing_ok=True)
+    return VariantReport(precision, dst, mean, p99, worst, dst.stat().st_size)
