@@ -99,23 +99,26 @@ class StandInStylizer:
         return np.clip(base, 0, 255).astype(np.uint8)
 
 
-def load_stylizer(style: str, device: str) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
-    """The stylizer for ``--style`` and its display name."""
+def load_stylizer(
+    style: str, device: str, precision: str = "auto"
+) -> tuple[str, Callable[[np.ndarray], np.ndarray]]:
+    """The stylizer for ``--style`` and its display name (with its precision when not float32)."""
     if style == "standin":
         return "standin", StandInStylizer()
     from stylecam.engine import Stylizer
 
-    st = Stylizer(style, device=device)
-    return st.name, st
+    st = Stylizer(style, device=device, precision=precision)
+    return (st.name if st.precision == "fp32" else f"{st.name} ({st.precision})"), st
 
 
 def model_fingerprint(stylize: Callable) -> dict:
     """Which model file was measured: path, size and the start of its sha256 (models get retrained)."""
-    info = getattr(stylize, "info", None)
-    if info is None:
+    report = getattr(stylize, "report", None)
+    path = getattr(report, "path", None) or getattr(getattr(stylize, "info", None), "path", None)
+    if path is None:
         return {}
-    data = Path(info.path).read_bytes()
-    return {"path": str(info.path), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()[:16]}
+    data = Path(path).read_bytes()
+    return {"path": str(path), "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()[:16]}
 
 
 # --------------------------------------------------------------------------- clips
@@ -583,6 +586,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--moving-px", type=float, default=1.0, help="a pixel moves when its flow is this long")
     p.add_argument("--sintel-pass", default="final", choices=("clean", "final"))
     p.add_argument("--device", default="cpu", help="engine device for the network (default cpu)")
+    p.add_argument(
+        "--precision", default="fp32", help="network precision: fp32 (default), int8, fp16 or auto"
+    )
     p.add_argument("--threads", type=int, help="cv2.setNumThreads for the smoothers and the metrics")
     p.add_argument("--timing-frames", type=int, default=60, help="frames used for the ms measurements")
     p.add_argument(
@@ -610,7 +616,7 @@ def main(argv: list[str] | None = None) -> int:
     sections = []
     picture_done = False
     for style in args.style:
-        name, stylize = load_stylizer(style, args.device)
+        name, stylize = load_stylizer(style, args.device, args.precision)
         fingerprint = model_fingerprint(stylize)
         for video in args.videos:
             clip = open_clip(video, args.max_width, args.max_frames, args.sintel_pass)

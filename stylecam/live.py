@@ -355,6 +355,11 @@ class LiveController:
         return str(getattr(self._stylizers.get(self.current), "device", "") or "")
 
     @property
+    def precision(self) -> str:
+        """The current style's precision (``'fp32'``, ``'int8'``, ``'fp16'``), once loaded."""
+        return str(getattr(self._stylizers.get(self.current), "precision", "") or "")
+
+    @property
     def fading(self) -> bool:
         return self._fade_from is not None
 
@@ -738,11 +743,14 @@ class LiveController:
         return self._message if time.perf_counter() < self._message_until else ""
 
     def stats_line(self) -> str:
-        """``starry-night | cuda | 29.8 fps | 41 ms`` and the active modes."""
+        """``starry-night | cuda fp16 | 29.8 fps | 41 ms`` and the active modes."""
         parts = [f"{self.current + 1}: {self.style_name()}"]
         if self.fading:
             parts[0] = f"{self.style_name(self._fade_from)} > {parts[0]}"
-        parts += [self.device or "-", f"{self._fps:.1f} fps", f"{self._latency_ms:.0f} ms"]
+        device = self.device or "-"
+        if self.precision and self.precision != "fp32":
+            device += f" {self.precision}"
+        parts += [device, f"{self._fps:.1f} fps", f"{self._latency_ms:.0f} ms"]
         modes = []
         if self.strength < 1.0:
             modes.append(f"strength {round(100 * self.strength)}%")
@@ -1158,6 +1166,7 @@ def run_live(args: argparse.Namespace) -> int:
                     "command": "live",
                     "style": controller.style_name(),
                     "device": controller.device,
+                    "precision": controller.precision,
                     "snapshots": [str(p) for p in controller.snapshots],
                     "recordings": [str(p) for p in controller.recordings],
                     "interrupted": interrupted,
