@@ -5,9 +5,13 @@ times ONNX Runtime on the CPU at 640x360, 1280x720 and 1920x1080: the median of 
 a warm-up, with ``--threads`` intra-op threads. Timings of the network alone are what matters here;
 the weights do not change them.
 
+With ``--export DIR`` the networks are kept as ``DIR/ARCH.onnx`` (full stylecam metadata) with their
+fp16 and int8 variants, so that ``stylecam bench --styles DIR/quality.onnx`` can time an architecture
+that has no trained style yet (on a GPU machine, say).
+
 Usage::
 
-    .venv/bin/python scripts/arch_report.py [--threads 2] [--runs 7] [--arch fast quality]
+    .venv/bin/python scripts/arch_report.py [--threads 2] [--runs 7] [--arch fast quality] [--export DIR]
 """
 
 from __future__ import annotations
@@ -29,13 +33,15 @@ def main(argv: list[str] | None = None) -> int:
     import onnxruntime as ort
     import torch
 
-    from stylecam.training.export import export_net
+    from stylecam.training.export import contract_metadata, export_net
     from stylecam.training.nets import ARCHS, build_net, count_macs, count_params
+    from stylecam.training.variants import build_variants
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--runs", type=int, default=7)
     p.add_argument("--arch", nargs="+", default=list(ARCHS), choices=ARCHS)
+    p.add_argument("--export", type=Path, help="keep the networks (and their variants) in this folder")
     args = p.parse_args(argv)
 
     torch.manual_seed(0)
@@ -43,8 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for arch in args.arch:
             net = build_net(arch)
-            path = Path(tmp) / f"{arch}.onnx"
-            export_net(net, path, {"name": arch, "arch": arch})
+            path = (args.export or Path(tmp)) / f"{arch}.onnx"
+            export_net(net, path, contract_metadata(f"untrained-{arch}", arch))
+            if args.export:
+                for r in build_variants(path, strict=False):
+                    print(f"variant {r.summary()}", file=sys.stderr)
             options = ort.SessionOptions()
             options.intra_op_num_threads = args.threads
             options.inter_op_num_threads = 1

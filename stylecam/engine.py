@@ -444,7 +444,8 @@ class Stylizer:
             device,
             threads,
             precision,
-            cuda_graph=cuda_graph is not False and io_binding is not False,
+            # a CUDA graph replays fixed device buffers: only with IO binding, which needs the contract
+            cuda_graph=cuda_graph is not False and io_binding is not False and self._contract_in_metadata(),
         )
         self.device = self.report.device
         self.precision = self.report.precision
@@ -460,12 +461,27 @@ class Stylizer:
         if io_binding is None:
             io_binding = self.device != "cpu"
         contract = self._in_dtype == np.uint8 and self._nhwc and self._out_nhwc and self._bgr
+        if self.report.cuda_graph and not (io_binding and contract):
+            raise ModelError(  # not reachable through the metadata check above, unless the file lies
+                f"{self.report.path} was opened for CUDA-graph replay but cannot be run with IO binding",
+                "use cuda_graph=False",
+            )
         self._bound = (
             _BoundRunner(
                 self.session, self._input_name, self._output_name, self.device, self.report.cuda_graph
             )
             if io_binding and contract
             else None
+        )
+
+    def _contract_in_metadata(self) -> bool:
+        """Whether the metadata declares the stylecam contract (uint8 NHWC BGR in and out)."""
+        get = self.info.get
+        return (
+            get("input_dtype") == "uint8"
+            and get("input_layout").upper() == "NHWC"
+            and get("output_layout").upper() == "NHWC"
+            and get("color_order").upper() == "BGR"
         )
 
     @property

@@ -109,22 +109,29 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
         "final_losses": {k: round(float(v), 5) for k, v in (ckpt.get("losses") or {}).items()},
     }
     return {
-        "stylecam.format": "1",
-        "name": str(cfg.get("name") or info["name"]),
+        **contract_metadata(str(cfg.get("name") or info["name"]), str(cfg.get("arch", "fast"))),
         "title": info["title"],
         "artist": info["artist"],
         "year": info["year"],
-        "arch": str(cfg.get("arch", "fast")),
+        "license": LICENSE,
+        "training": json.dumps(training, sort_keys=True),
+    }
+
+
+def contract_metadata(name: str, arch: str) -> dict[str, str]:
+    """The metadata every exported network carries: name, architecture and the I/O contract."""
+    return {
+        "stylecam.format": "1",
+        "name": name,
+        "arch": arch,
         "input_layout": "NHWC",
         "input_dtype": "uint8",
         "input_range": "0-255",
         "output_layout": "NHWC",
         "output_range": "0-255",
         "color_order": "BGR",
-        "size_multiple": str(size_multiple(str(cfg.get("arch", "fast")))),
-        "recommended_size": "640x360" if cfg.get("arch", "fast") == "fast" else "1280x720",
-        "license": LICENSE,
-        "training": json.dumps(training, sort_keys=True),
+        "size_multiple": str(size_multiple(arch)),
+        "recommended_size": "640x360" if arch == "fast" else "1280x720",
     }
 
 
