@@ -67,7 +67,34 @@ VARIANT_PRECISIONS = ("fp16", "int8")
 PRECISIONS = ("auto", "fp32", *VARIANT_PRECISIONS)
 #: What ``--precision auto`` picks per device when the variant exists: int8 runs on the CPU's integer
 #: dot products (VNNI), fp16 on CUDA tensor cores; TensorRT builds its own fp16 engine from float32.
+#: A CPU without integer dot products gets float32 (:func:`cpu_has_int8_dot`).
 AUTO_PRECISION = {"cpu": "int8", "cuda": "fp16", "tensorrt": "fp32"}
+
+
+@lru_cache(maxsize=1)
+def cpu_has_int8_dot() -> bool:
+    """True when this CPU has integer dot-product instructions (x86 VNNI or AMX, Arm dot product).
+
+    Without them ONNX Runtime's u8 x s8 kernels fall back to 16-bit multiply-adds that can saturate, so
+    ``--precision auto`` keeps float32 there. ``STYLECAM_INT8=1`` or ``0`` overrides the check.
+    """
+    env = os.environ.get("STYLECAM_INT8", "").strip()
+    if env in ("0", "1"):
+        return env == "1"
+    try:
+        try:
+            from numpy._core._multiarray_umath import __cpu_features__ as features
+        except ImportError:  # numpy 1.x
+            from numpy.core._multiarray_umath import __cpu_features__ as features
+    except ImportError:
+        features = {}
+    if any(features.get(k) for k in ("AVX512VNNI", "AVXVNNI", "AVX512_CLX", "ASIMDDP")):
+        return True
+    try:  # AVX-VNNI (256-bit, Alder Lake and later) and AMX, which numpy may not list
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(f in flags for f in (" avx_vnni", " avx512_vnni", " amx_int8"))
 
 
 def variant_path(path: str | os.PathLike, precision: str) -> Path:
@@ -165,6 +192,8 @@ class ModelInfo:
         variants = self.variants
         if precision == "auto":
             wanted = AUTO_PRECISION.get(device, "fp32")
+            if wanted == "int8" and not cpu_has_int8_dot():
+                wanted = "fp32"
             return (variants[wanted], wanted) if wanted in variants else (self.path, "fp32")
         if precision == "fp32":
             return self.path, "fp32"

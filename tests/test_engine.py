@@ -153,9 +153,24 @@ def _with_variants(folder, *precisions):
     return base
 
 
-def test_auto_precision_takes_int8_on_the_cpu_and_fp16_on_cuda(models_dir):
+@pytest.fixture
+def int8_cpu(monkeypatch):
+    """Pretend the CPU has (or lacks) integer dot products: ``int8_cpu(True)``."""
+    from stylecam.models import cpu_has_int8_dot
+
+    def set_(fast: bool) -> None:
+        monkeypatch.setenv("STYLECAM_INT8", "1" if fast else "0")
+        cpu_has_int8_dot.cache_clear()
+
+    yield set_
+    monkeypatch.delenv("STYLECAM_INT8", raising=False)
+    cpu_has_int8_dot.cache_clear()
+
+
+def test_auto_precision_takes_int8_on_the_cpu_and_fp16_on_cuda(models_dir, int8_cpu):
     from stylecam.models import find_model
 
+    int8_cpu(True)
     _with_variants(models_dir, "fp16", "int8")
     info = find_model("sty")
     assert set(info.variants) == {"fp16", "int8"}
@@ -174,6 +189,11 @@ def test_auto_precision_takes_int8_on_the_cpu_and_fp16_on_cuda(models_dir):
     from stylecam.models import list_models
 
     assert [m.name for m in list_models()].count("sty") == 1
+    # a CPU without integer dot products (no VNNI) keeps float32 unless int8 is asked for
+    int8_cpu(False)
+    assert info.path_for("cpu") == (models_dir / "sty.onnx", "fp32")
+    assert Stylizer("sty", device="cpu").precision == "fp32"
+    assert Stylizer("sty", device="cpu", precision="int8").precision == "int8"
 
 
 def test_missing_variant_falls_back_to_float32_unless_asked_for(models_dir):

