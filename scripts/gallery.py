@@ -44,12 +44,14 @@ def _fit(img: np.ndarray, long_side: int) -> np.ndarray:
     return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
 
 
-def render_grid(styles: list[str], photos: list[Path], work: int, cell: tuple[int, int]) -> np.ndarray:
+def render_grid(
+    styles: list[str], photos: list[Path], work: int, cell: tuple[int, int], precision: str = "auto"
+) -> np.ndarray:
     """Rows: photos; columns: the photo, then each style."""
     from stylecam.engine import Stylizer
 
     cw, ch = cell
-    stylizers = [Stylizer(s, device="cpu") for s in styles]
+    stylizers = [Stylizer(s, device="cpu", precision=precision) for s in styles]
     rows = []
     for p in photos:
         img = _fit(cv2.imread(str(p)), work)
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work-size", type=int, default=640, help="longer side the photos are stylized at")
     p.add_argument("--cell", default="256x192", help="grid cell WxH")
     p.add_argument("--quality", type=int, default=82, help="JPEG quality")
+    p.add_argument("--precision", default="auto", help="network precision (default: what the CPU runs)")
     args = p.parse_args(argv)
 
     if not SHARED.is_dir():
@@ -155,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     photos = [SHARED / "data" / "content" / name for name in PHOTOS]
     cw, ch = (int(v) for v in args.cell.split("x"))
-    grid = render_grid(styles, photos, args.work_size, (cw, ch))
+    grid = render_grid(styles, photos, args.work_size, (cw, ch), args.precision)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), grid, [cv2.IMWRITE_JPEG_QUALITY, args.quality])
     print(f"wrote {args.out} ({grid.shape[1]}x{grid.shape[0]}, {args.out.stat().st_size / 1e6:.2f} MB)")
