@@ -22,7 +22,7 @@ import numpy as np
 from . import __version__
 from .errors import StylecamError
 from .frames import Frame
-from .models import PRECISIONS
+from .models import PRECISIONS, cpu_has_int8_dot
 from .status import StatusLine
 
 PROG = "stylecam"
@@ -357,6 +357,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         "opencv": cv2.__version__,
         "onnxruntime": ort.__version__,
         "cpu_count": os.cpu_count(),
+        "cpu_int8_dot": cpu_has_int8_dot(),  # --precision auto runs int8 on the CPU only then
     }
     try:
         import av
