@@ -91,11 +91,14 @@ def test_each_shipped_variant_paints_what_the_float32_network_paints(name: str) 
     ref = Stylizer(name, device="cpu", precision="fp32")(photo).astype(np.int16)
     auto = Stylizer(name, device="cpu")
     assert auto.precision == ("int8" if cpu_has_int8_dot() else "fp32")  # what a CPU user gets by default
-    for precision, mean_limit in (("int8", 3.0), ("fp16", 0.3)):
+    # int8: the limit 'stylecam variants' enforces on real photos (these variants score 1.0-1.6 there;
+    # the generated photo's flat saturated areas are harder: 1.3-3.2, p99 6-18). Another style's network
+    # differs by 21-52 on average (p99 81-136), so the limits still tell a wrong file from a right one.
+    for precision, mean_limit, p99_limit in (("int8", 4.0, 24), ("fp16", 0.3, 2)):
         st = Stylizer(name, device="cpu", precision=precision)
         assert st.report.path == variant_path(st.info.path, precision)
         out = st(photo)
         diff = np.abs(out.astype(np.int16) - ref)
         assert diff.mean() < mean_limit, (precision, diff.mean())
-        assert np.percentile(diff, 99) < 16, precision
+        assert np.percentile(diff, 99) < p99_limit, precision
         assert _colour_filter_residual(photo, out) > 10
