@@ -532,6 +532,16 @@ class Stylizer:
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         """Stylize one ``uint8`` BGR ``(H, W, 3)`` frame; returns the same shape."""
+        small = self.to_processing_size(frame)
+        return self.to_frame_size(self.stylize_resized(small), frame.shape[1], frame.shape[0])
+
+    def to_processing_size(self, frame: np.ndarray) -> np.ndarray:
+        """The frame as a BGR image at the processing size (itself when that is its own size).
+
+        With :meth:`stylize_resized` and :meth:`to_frame_size` this is ``__call__`` in three steps, so a
+        caller can work on the small picture in between (the video command smooths there: a 1080p file
+        stylized at ``--size 640x360`` is smoothed at 640x360, then scaled up once).
+        """
         if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8:
             raise TypeError(f"frame must be a uint8 numpy array, got {getattr(frame, 'dtype', type(frame))}")
         if frame.ndim == 2:
@@ -543,13 +553,17 @@ class Stylizer:
         t0 = time.perf_counter()
         h, w = frame.shape[:2]
         pw, ph = self.processing_size(w, h)
-        x = (
-            frame
-            if (pw, ph) == (w, h)
-            else cv2.resize(
+        if (pw, ph) != (w, h):
+            frame = cv2.resize(
                 frame, (pw, ph), interpolation=cv2.INTER_AREA if pw * ph < w * h else cv2.INTER_LINEAR
             )
-        )
+        self.timings["pre"] += time.perf_counter() - t0
+        return frame
+
+    def stylize_resized(self, x: np.ndarray) -> np.ndarray:
+        """Stylize a BGR image that is already at the processing size (padded and cropped back here)."""
+        t0 = time.perf_counter()
+        ph, pw = x.shape[:2]
         m = self._multiple
         pad_h, pad_w = (-ph) % m, (-pw) % m
         if pad_h or pad_w:
@@ -561,14 +575,25 @@ class Stylizer:
         t2 = time.perf_counter()
         if pad_h or pad_w:
             y = y[:ph, :pw]
-        if (pw, ph) != (w, h):
-            y = cv2.resize(y, (w, h), interpolation=cv2.INTER_CUBIC if pw * ph < w * h else cv2.INTER_AREA)
-        y = np.ascontiguousarray(y)
         t = self.timings
         t["pre"] += t1 - t0
         t["infer"] += t2 - t1
         t["post"] += time.perf_counter() - t2
         t["frames"] += 1
+        return y
+
+    def to_frame_size(self, y: np.ndarray, width: int, height: int) -> np.ndarray:
+        """Scale a stylized picture back to the frame's size (bicubic up, area down); a contiguous copy."""
+        t0 = time.perf_counter()
+        ph, pw = y.shape[:2]
+        if (pw, ph) != (width, height):
+            y = cv2.resize(
+                y,
+                (width, height),
+                interpolation=cv2.INTER_CUBIC if pw * ph < width * height else cv2.INTER_AREA,
+            )
+        y = np.ascontiguousarray(y)
+        self.timings["post"] += time.perf_counter() - t0
         return y
 
     def run_padded(self, x: np.ndarray) -> np.ndarray:

@@ -363,3 +363,35 @@ def test_motion_prepared_on_a_helper_thread_gives_the_frames_of_update() -> None
     assert smoother.cuts == sequential.cuts >= 1
     assert mad(got[5], expected_in[5]) > 1  # it did smooth
     assert step.stage_ms()["smoothing"] > 0
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])  # in sequence, and with motion on the helper thread
+def test_video_smooths_at_the_processing_size_then_scales_up_once(tmp_path, device) -> None:
+    """``--size`` below the frame size: the smoother works on the small pictures (a ninth of the pixels
+    for 640x360 out of 1080p) and only the smoothed result is scaled to the frame size."""
+    from conftest import make_model
+
+    from stylecam.cli import _StylizeStep
+    from stylecam.engine import Stylizer
+    from stylecam.frames import Frame
+
+    st = Stylizer(make_model(tmp_path / "p.onnx", "pool4"), device="cpu", size=(96, 64))
+    st.device = device  # the overlap decision only reads this; the network still runs on the CPU
+    frames = [cv2.resize(moving_square(t)[0], (288, 192)) for t in range(6)]
+    reference = make_smoother("flow")
+    expected = []
+    for f in frames:
+        small = cv2.resize(f, (96, 64), interpolation=cv2.INTER_AREA)
+        out = reference.update(small, st.stylize_resized(small))
+        expected.append(cv2.resize(out, (288, 192), interpolation=cv2.INTER_CUBIC))
+
+    smoother = make_smoother("flow")
+    step = _StylizeStep(st, smoother)
+    assert (step._pool is not None) == (device == "cuda")
+    try:
+        got = [step(Frame(index=i, image=f, time=0.0)) for i, f in enumerate(frames)]
+    finally:
+        step.close()
+    for a, b in zip(got, expected, strict=True):
+        assert a.shape == (192, 288, 3)
+        np.testing.assert_array_equal(a, b)
