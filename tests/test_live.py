@@ -491,3 +491,39 @@ def test_live_window_under_xvfb_split_view_and_help(models_dir, tmp_path):
     assert (split[band, 319:321] >= 250).all()  # the divider
     middle = helped[100:260, 120:520]
     assert middle.mean() < 0.6 * split[100:260, 120:520].mean() and (middle > 200).any()  # the help panel
+
+
+def test_smoothing_runs_at_the_processing_size_and_only_its_result_is_scaled_up(styles, tmp_path):
+    from stylecam.smoothing import make_smoother
+
+    class Recording:
+        """The real flow smoother, noting the size of what it is given."""
+
+        mode = "flow"
+
+        def __init__(self) -> None:
+            self.inner = make_smoother("flow")
+            self.shapes: list[tuple[int, ...]] = []
+
+        def update(self, image, styled):
+            self.shapes.append(image.shape)
+            assert styled.shape == image.shape
+            return self.inner.update(image, styled)
+
+        def reset(self) -> None:
+            self.inner.reset()
+
+    small = (W // 2 // 4 * 4, H // 2 // 4 * 4)
+    smoother = Recording()
+    ctl = controller(styles, tmp_path, size=small, smoother=smoother, crossfade=10.0)
+    for i in range(3):
+        out = ctl.process(frame(i))
+        assert out.shape == (H, W, 3)
+    ctl.next_style()  # a crossfade of two styles, both at the processing size
+    out = ctl.process(frame(3))
+    assert out.shape == (H, W, 3) and ctl.fading
+    assert smoother.shapes == [(small[1], small[0], 3)] * 4
+    # the picture is the inverted input, smoothed small and scaled up: close to the full-size inversion
+    ctl2 = controller(styles, tmp_path, size=small)
+    f = frame(0)
+    assert np.abs(ctl2.process(f).astype(int) - (255 - f.image)).mean() < 40
