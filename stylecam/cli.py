@@ -73,7 +73,10 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     )
     g = p.add_mutually_exclusive_group()
     g.add_argument(
-        "--size", help="processing size: WxH (640x360) or a height (720p); the output keeps its size"
+        "--size",
+        help="processing size: WxH (640x360), a height (720p), 'full' or 'auto' (on a CPU, frames larger "
+        "than the style's recommended size run at about its pixel count: the default of 'live'); "
+        "the output keeps its size",
     )
     g.add_argument("--scale", type=float, help="processing size as a factor of the frame size, e.g. 0.5")
     p.add_argument("--threads", type=int, help="CPU threads for the network (default: all cores)")

@@ -86,15 +86,20 @@ def _ort():
 # --------------------------------------------------------------------------- sizes
 
 
-def parse_size(text: str | None) -> tuple[int, int] | int | None:
-    """Parse ``--size``: ``'640x360'`` → ``(640, 360)``; ``'720p'`` → ``720`` (a height); ``None`` → ``None``.
+def parse_size(text: str | None) -> tuple[int, int] | int | str | None:
+    """Parse ``--size``: ``'640x360'`` → ``(640, 360)``; ``'720p'`` → ``720`` (a height); ``None`` or
+    ``'full'`` → ``None`` (the frame's own size); ``'auto'`` → ``'auto'`` (see :class:`Stylizer`).
 
     Raises:
-        InputError: the text is neither ``WxH`` nor a named size.
+        InputError: the text is neither ``WxH``, a named size, ``full`` nor ``auto``.
     """
     if text is None or text == "":
         return None
     t = text.strip().lower()
+    if t == "full":
+        return None
+    if t == "auto":
+        return "auto"
     if t in NAMED_HEIGHTS:
         return NAMED_HEIGHTS[t]
     m = re.fullmatch(r"(\d+)\s*[x×*]\s*(\d+)", t)
@@ -104,12 +109,13 @@ def parse_size(text: str | None) -> tuple[int, int] | int | None:
     if m and int(m.group(1)) > 0:
         return int(m.group(1))
     raise InputError(
-        f"bad --size '{text}'", "use WIDTHxHEIGHT such as 640x360, or a height such as 720p or 480"
+        f"bad --size '{text}'",
+        "use WIDTHxHEIGHT such as 640x360, a height such as 720p or 480, 'full' or 'auto'",
     )
 
 
 def processing_size(
-    width: int, height: int, size: tuple[int, int] | int | None = None, scale: float | None = None
+    width: int, height: int, size: tuple[int, int] | int | str | None = None, scale: float | None = None
 ) -> tuple[int, int]:
     """The (width, height) at which the network runs for a frame of ``width`` x ``height``.
 
@@ -119,6 +125,8 @@ def processing_size(
     """
     if size is not None and scale is not None:
         raise InputError("--size and --scale both given", "use one of them")
+    if size == "auto":  # resolved by Stylizer; without a device to resolve it against: the frame's size
+        size = None
     if isinstance(size, tuple):
         w, h = size
     elif isinstance(size, int):
@@ -404,7 +412,11 @@ class Stylizer:
     Args:
         model: a style name, a path to an ``.onnx`` file, or a :class:`ModelInfo`.
         device: ``"auto"``, ``"tensorrt"``, ``"cuda"`` or ``"cpu"``.
-        size: processing size, ``(w, h)`` or a height (``720``); ``None`` for the frame's own size.
+        size: processing size, ``(w, h)`` or a height (``720``); ``None`` for the frame's own size;
+            ``"auto"``: on the CPU, frames of more than 1.5 times the model's recommended pixel count are
+            stylized at that pixel count, aspect kept (640x360 for the fast styles: a 720p or 1080p camera
+            runs at 640x360 and is scaled back up, a 640x480 one as it is); on a GPU, the frame's own size.
+            The live command uses ``"auto"`` unless ``--size`` or ``--scale`` is given.
         scale: processing size as a factor of the frame size (instead of ``size``).
         threads: CPU threads for ONNX Runtime (default: all cores).
         precision: ``"auto"`` (int8 on the CPU, fp16 on CUDA, when the style has them), ``"fp32"``,
@@ -424,7 +436,7 @@ class Stylizer:
         self,
         model: str | os.PathLike | ModelInfo | None = None,
         device: str = "auto",
-        size: tuple[int, int] | int | None = None,
+        size: tuple[int, int] | int | str | None = None,
         scale: float | None = None,
         threads: int | None = None,
         precision: str = "auto",
@@ -528,7 +540,16 @@ class Stylizer:
         if all(self._fixed_hw):
             h, w = self._fixed_hw
             return int(w), int(h)
-        return processing_size(width, height, self.size, self.scale)
+        size = self.size
+        if size == "auto":
+            size = None
+            recommended = self.info.recommended_size
+            if recommended and self.device == "cpu":
+                budget = recommended[0] * recommended[1]
+                if width * height > 1.5 * budget:  # a 640x480 webcam stays as it is
+                    f = (budget / (width * height)) ** 0.5
+                    size = (max(1, round(width * f)), max(1, round(height * f)))
+        return processing_size(width, height, size, self.scale)
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         """Stylize one ``uint8`` BGR ``(H, W, 3)`` frame; returns the same shape."""

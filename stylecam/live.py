@@ -266,7 +266,7 @@ class LiveController:
         stylizer_factory: Callable[[str | os.PathLike | ModelInfo], Callable[[np.ndarray], np.ndarray]]
         | None = None,
         device: str = "auto",
-        size: tuple[int, int] | int | None = None,
+        size: tuple[int, int] | int | str | None = None,
         scale: float | None = None,
         threads: int | None = None,
         precision: str = "auto",
@@ -329,6 +329,8 @@ class LiveController:
         self._stream_fps = 30.0
         self._smoother_stale = False
         self._overlay_used = False
+        #: (width, height) the network last ran at (``--size auto`` may pick less than the frame size)
+        self.processing_size: tuple[int, int] | None = None
         self.frames = 0
 
     # ------------------------------------------------------------------ styles
@@ -695,6 +697,7 @@ class LiveController:
         nets = [current] if previous is None else [current, previous]
         if all(hasattr(n, "to_processing_size") and hasattr(n, "stylize_resized") for n in nets):
             small = current.to_processing_size(image)
+            self.processing_size = (small.shape[1], small.shape[0])
             out = current.stylize_resized(small)
             if previous is not None:
                 before = previous.stylize_resized(small)
@@ -703,6 +706,7 @@ class LiveController:
         out = current(image)
         if previous is not None:
             out = blend(previous(image), out, w)
+        self.processing_size = (image.shape[1], image.shape[0])
         return image, out
 
     def _compose(self, image: np.ndarray) -> np.ndarray:
@@ -773,6 +777,10 @@ class LiveController:
         device = self.device or "-"
         if self.precision and self.precision != "fp32":
             device += f" {self.precision}"
+        if self.processing_size and self._last_output is not None:
+            w, h = self.processing_size
+            if (h, w) != self._last_output.shape[:2]:
+                device += f" @{w}x{h}"
         parts += [device, f"{self._fps:.1f} fps", f"{self._latency_ms:.0f} ms"]
         modes = []
         if self.strength < 1.0:
@@ -1107,7 +1115,9 @@ def run_live(args: argparse.Namespace) -> int:
         styles,
         start=start,
         device=str(_arg(args, "device", "auto")),
-        size=parse_size(_arg(args, "size")),
+        # live must keep up: unless --size says otherwise, a CPU stylizes large frames at the style's
+        # recommended size (see Stylizer's size="auto")
+        size=parse_size(_arg(args, "size") or ("auto" if _arg(args, "scale") is None else None)),
         scale=_arg(args, "scale"),
         threads=_arg(args, "threads"),
         precision=_arg(args, "precision") or "auto",
@@ -1190,6 +1200,7 @@ def run_live(args: argparse.Namespace) -> int:
                     "style": controller.style_name(),
                     "device": controller.device,
                     "precision": controller.precision,
+                    "processing_size": "x".join(map(str, controller.processing_size or ())) or None,
                     "snapshots": [str(p) for p in controller.snapshots],
                     "recordings": [str(p) for p in controller.recordings],
                     "interrupted": interrupted,

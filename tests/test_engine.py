@@ -280,3 +280,19 @@ def test_bound_buffers_stay_bounded_when_every_frame_has_its_own_size(tmp_path):
     assert [runner.graph_id(s) for s in shapes[:limit]] == list(range(limit))  # kept, in capture order
     assert all(runner.graph_id(s) is None for s in shapes[limit : 2 * limit])  # dropped
     assert all(runner.graph_id(s) == -1 for s in shapes[2 * limit :])  # the newest, without a graph
+
+
+def test_auto_size_caps_large_frames_at_the_recommended_pixel_count_on_the_cpu(tmp_path):
+    path = make_model(tmp_path / "p.onnx", "pool4", extra_meta={"recommended_size": "640x360"})
+    st = Stylizer(path, device="cpu", size=parse_size("auto"))
+    assert st.processing_size(1280, 720) == (640, 360)
+    assert st.processing_size(1920, 1080) == (640, 360)
+    assert st.processing_size(640, 480) == (640, 480)  # a 640x480 webcam stays as it is
+    assert st.processing_size(1440, 1080) == (554, 416)  # 4:3 at about 640x360's pixel count
+    assert st.processing_size(320, 240) == (320, 240)  # small frames keep their size
+    out = st(synthetic_frame(1280, 720))
+    assert out.shape == (720, 1280, 3)
+    assert parse_size("full") is None
+    # without a recommended size in the metadata, or on a GPU, auto is the frame's own size
+    plain = Stylizer(make_model(tmp_path / "q.onnx", "pool4"), device="cpu", size="auto")
+    assert plain.processing_size(1280, 720) == (1280, 720)

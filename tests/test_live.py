@@ -25,7 +25,7 @@ from stylecam.live import (
     parse_camera_size,
     run_live,
 )
-from stylecam.media import VideoFileSink
+from stylecam.media import VideoFileSink, probe
 from stylecam.smoothing import make_smoother
 
 W, H = 96, 64
@@ -527,3 +527,47 @@ def test_smoothing_runs_at_the_processing_size_and_only_its_result_is_scaled_up(
     ctl2 = controller(styles, tmp_path, size=small)
     f = frame(0)
     assert np.abs(ctl2.process(f).astype(int) - (255 - f.image)).mean() < 40
+
+
+def test_live_on_a_cpu_runs_large_frames_at_the_styles_recommended_size_unless_told(tmp_path):
+    """`stylecam live clip.mp4 --record`: with no --size the network runs at about the style's recommended
+    pixel count and the recording keeps the clip's size; --size full runs at the frame's size."""
+    import json
+    import subprocess
+    import sys
+
+    from stylecam.frames import StreamInfo
+
+    model = make_model(tmp_path / "m" / "small.onnx", "invert", extra_meta={"recommended_size": "64x32"})
+    clip = tmp_path / "clip.mp4"
+    sink = VideoFileSink(clip, fps=25, timing="index")
+    sink.open(StreamInfo(width=192, height=128, fps=25))
+    for i in range(12):
+        img = synthetic_frame(192, 128, t=i)
+        sink.write(Frame(index=i, image=img, time=0.0), img)
+    sink.close()
+    cpu = ["--device", "cpu", "--no-window", "--json", "--record"]
+    for extra, expected in (([], "55x37"), (["--size", "full"], "192x128")):
+        rec = tmp_path / f"rec{len(extra)}.mp4"
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "stylecam",
+                "live",
+                str(clip),
+                "--style",
+                str(model),
+                *cpu,
+                str(rec),
+                *extra,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        summary = json.loads(proc.stdout)
+        assert summary["processing_size"] == expected
+        assert summary["frames_out"] >= 1
+        assert probe(rec).width == 192 and probe(rec).height == 128
