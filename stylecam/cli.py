@@ -118,6 +118,9 @@ def _stylizer(args: argparse.Namespace):
 class _StylizeStep:
     """The processing stage of image and video runs: the network, then the temporal smoother.
 
+    ``stylizer`` is a :class:`~stylecam.engine.Stylizer` (its three steps: to the processing size,
+    stylize, back to the frame size; the smoother works between the last two).
+
     When the network runs on a GPU, a smoother with ``prepare``/``apply`` (the flow smoother) computes
     the motion of frame *t* on a helper thread while the network stylizes frame *t* (both release the
     GIL), and only the blend stays on the critical path. On the CPU the network already keeps every core
@@ -141,31 +144,28 @@ class _StylizeStep:
         return motion, time.perf_counter() - t0
 
     def __call__(self, frame: Frame) -> np.ndarray:
-        image = frame.image
+        image, st = frame.image, self.stylizer
         if self.smoother is None:
-            return self.stylizer(image)
-        st = self.stylizer
+            return st(image)
         # smooth at the processing size, then scale up once: with --size 640x360 on a 1080p file the
         # warp and blend touch a ninth of the pixels
-        staged = all(hasattr(st, k) for k in ("to_processing_size", "stylize_resized", "to_frame_size"))
-        small = st.to_processing_size(image) if staged else image
-        if self._pool is None:
-            out = st.stylize_resized(small) if staged else st(small)
-            t0 = time.perf_counter()
-            out = self.smoother.update(small, out)
-            self.smooth_s += time.perf_counter() - t0
-        else:
-            pending = self._pool.submit(self._prepare, small)
-            try:
-                out = st.stylize_resized(small) if staged else st(small)
-            except BaseException:
+        small = st.to_processing_size(image)
+        pending = self._pool.submit(self._prepare, small) if self._pool is not None else None
+        try:
+            out = st.stylize_resized(small)
+        except BaseException:
+            if pending is not None:
                 concurrent.futures.wait([pending])  # never leave it running past this frame
-                raise
+            raise
+        t0 = time.perf_counter()
+        if pending is None:
+            out = self.smoother.update(small, out)
+        else:
             motion, prep_s = pending.result()
-            t0 = time.perf_counter()
             out = self.smoother.apply(motion, out)
-            self.smooth_s += prep_s + time.perf_counter() - t0
-        return st.to_frame_size(out, image.shape[1], image.shape[0]) if staged else out
+            self.smooth_s += prep_s
+        self.smooth_s += time.perf_counter() - t0
+        return st.to_frame_size(out, image.shape[1], image.shape[0])
 
     def close(self) -> None:
         if self._pool is not None:

@@ -115,7 +115,7 @@ def parse_size(text: str | None) -> tuple[int, int] | int | str | None:
 
 
 def processing_size(
-    width: int, height: int, size: tuple[int, int] | int | str | None = None, scale: float | None = None
+    width: int, height: int, size: tuple[int, int] | int | None = None, scale: float | None = None
 ) -> tuple[int, int]:
     """The (width, height) at which the network runs for a frame of ``width`` x ``height``.
 
@@ -125,8 +125,6 @@ def processing_size(
     """
     if size is not None and scale is not None:
         raise InputError("--size and --scale both given", "use one of them")
-    if size == "auto":  # resolved by Stylizer; without a device to resolve it against: the frame's size
-        size = None
     if isinstance(size, tuple):
         w, h = size
     elif isinstance(size, int):
@@ -327,8 +325,6 @@ def create_session(
     info = model_path if isinstance(model_path, ModelInfo) else None
     if info is None and precision not in ("auto", "fp32"):
         raise InputError(f"--precision {precision} needs a style name", "or give the variant's .onnx file")
-    if info is not None:
-        info.path_for("cpu", precision)  # an explicit precision without its file fails here, on any device
     ort = _ort()
     available = ort.get_available_providers()
     wanted = ["tensorrt", "cuda", "cpu"] if device == "auto" else [device]
@@ -451,49 +447,36 @@ class Stylizer:
         self.scale = scale
         if size is not None and scale is not None:
             raise InputError("--size and --scale both given", "use one of them")
+        get = self.info.get
+        self._multiple = self.info.size_multiple
+        self._nhwc = get("input_layout").upper() == "NHWC"
+        self._out_nhwc = get("output_layout").upper() == "NHWC"
+        self._bgr = get("color_order").upper() == "BGR"
+        self._in_scale = 1.0 if get("input_range") == "0-255" else 1 / 255.0
+        self._out_scale = 1.0 if get("output_range") == "0-255" else 255.0
+        # the stylecam contract, uint8 NHWC BGR in and out: output shape = input shape, so the buffers
+        # can be bound once per size (IO binding), which a CUDA graph needs
+        contract = get("input_dtype") == "uint8" and self._nhwc and self._out_nhwc and self._bgr
         self.session, self.report = create_session(
             self.info,
             device,
             threads,
             precision,
-            # a CUDA graph replays fixed device buffers: only with IO binding, which needs the contract
-            cuda_graph=cuda_graph is not False and io_binding is not False and self._contract_in_metadata(),
+            cuda_graph=contract and cuda_graph is not False and io_binding is not False,
         )
         self.device = self.report.device
         self.precision = self.report.precision
         self._check_signature()
-        self._multiple = self.info.size_multiple
-        self._nhwc = self.info.get("input_layout").upper() == "NHWC"
-        self._out_nhwc = self.info.get("output_layout").upper() == "NHWC"
-        self._bgr = self.info.get("color_order").upper() == "BGR"
-        self._in_scale = 1.0 if self.info.get("input_range") == "0-255" else 1 / 255.0
-        self._out_scale = 1.0 if self.info.get("output_range") == "0-255" else 255.0
         #: seconds spent in pre-processing, inference and post-processing, and the number of frames
         self.timings = {"pre": 0.0, "infer": 0.0, "post": 0.0, "frames": 0}
         if io_binding is None:
             io_binding = self.device != "cpu"
-        contract = self._in_dtype == np.uint8 and self._nhwc and self._out_nhwc and self._bgr
-        if self.report.cuda_graph and not (io_binding and contract):
-            raise ModelError(  # not reachable through the metadata check above, unless the file lies
-                f"{self.report.path} was opened for CUDA-graph replay but cannot be run with IO binding",
-                "use cuda_graph=False",
-            )
         self._bound = (
             _BoundRunner(
                 self.session, self._input_name, self._output_name, self.device, self.report.cuda_graph
             )
-            if io_binding and contract
+            if contract and (io_binding or self.report.cuda_graph)
             else None
-        )
-
-    def _contract_in_metadata(self) -> bool:
-        """Whether the metadata declares the stylecam contract (uint8 NHWC BGR in and out)."""
-        get = self.info.get
-        return (
-            get("input_dtype") == "uint8"
-            and get("input_layout").upper() == "NHWC"
-            and get("output_layout").upper() == "NHWC"
-            and get("color_order").upper() == "BGR"
         )
 
     @property
@@ -530,6 +513,12 @@ class Stylizer:
                 f"{self.info.path.name} takes input of type {inp.type}", "expected uint8, float or float16"
             )
         self._in_dtype = dtype[inp.type]
+        declared = self.info.meta.get("input_dtype")
+        if declared and np.dtype(self._in_dtype).name != np.dtype(declared).name:
+            raise ModelError(
+                f"{self.info.path.name} takes {inp.type} but its metadata says input_dtype {declared}",
+                "fix the input_dtype metadata or re-export the model",
+            )
         self._fixed_hw = tuple(
             d if isinstance(d, int) and d > 0 else None
             for d in ((shape[1], shape[2]) if layout == "NHWC" else (shape[2], shape[3]))

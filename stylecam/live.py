@@ -694,20 +694,16 @@ class LiveController:
                 self._fade_from = None
             else:
                 previous = self.stylizer(self._fade_from)
-        nets = [current] if previous is None else [current, previous]
-        if all(hasattr(n, "to_processing_size") and hasattr(n, "stylize_resized") for n in nets):
-            small = current.to_processing_size(image)
-            self.processing_size = (small.shape[1], small.shape[0])
-            out = current.stylize_resized(small)
-            if previous is not None:
-                before = previous.stylize_resized(small)
-                out = blend(before, out, w) if before.shape == out.shape else out
-            return small, out
-        out = current(image)
+        # a Stylizer runs in steps (the smoother works on the small picture); a plain callable from a
+        # stylizer_factory stylizes at the frame's size
+        staged = all(hasattr(n, "stylize_resized") for n in (current, previous) if n is not None)
+        small = current.to_processing_size(image) if staged else image
+        run = (lambda net: net.stylize_resized(small)) if staged else (lambda net: net(image))
+        out = run(current)
         if previous is not None:
-            out = blend(previous(image), out, w)
-        self.processing_size = (image.shape[1], image.shape[0])
-        return image, out
+            out = blend(run(previous), out, w)
+        self.processing_size = (small.shape[1], small.shape[0])
+        return small, out
 
     def _compose(self, image: np.ndarray) -> np.ndarray:
         if self.strength <= 0.0:
@@ -719,13 +715,8 @@ class LiveController:
                     self.smoother.reset()
                     self._smoother_stale = False
                 styled = self.smoother.update(small, styled)
-            if styled.shape != image.shape:
-                up = styled.shape[0] * styled.shape[1] < image.shape[0] * image.shape[1]
-                styled = cv2.resize(
-                    styled,
-                    (image.shape[1], image.shape[0]),
-                    interpolation=cv2.INTER_CUBIC if up else cv2.INTER_AREA,
-                )
+            if styled.shape != image.shape:  # only a Stylizer's small picture
+                styled = self.stylizer(self.current).to_frame_size(styled, image.shape[1], image.shape[0])
             if self.keep_colors:
                 styled = keep_colors(image, styled)
             out = blend(image, styled, self.strength)

@@ -341,8 +341,14 @@ def test_motion_prepared_on_a_helper_thread_gives_the_frames_of_update() -> None
         def __init__(self) -> None:
             self.timings = {"pre": 0.0, "infer": 0.0, "post": 0.0, "frames": 0}
 
-        def __call__(self, image: np.ndarray) -> np.ndarray:
+        def to_processing_size(self, image: np.ndarray) -> np.ndarray:
+            return image
+
+        def stylize_resized(self, image: np.ndarray) -> np.ndarray:
             return next(outputs)
+
+        def to_frame_size(self, image: np.ndarray, width: int, height: int) -> np.ndarray:
+            return image
 
     rng = np.random.default_rng(11)
     expected_in = [flicker(stylize(f), rng) for f in frames]

@@ -30,6 +30,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..engine import create_session
 from ..errors import InputError, ModelError, OutputError
 from ..models import VARIANT_PRECISIONS, read_metadata, variant_path
 
@@ -187,12 +188,7 @@ def flops_per_pixel(path: str | os.PathLike) -> float:
 
 
 def _session(path: Path):
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    return create_session(path, "cpu")[0]
 
 
 def _run_all(path: Path, frames: list[np.ndarray]) -> list[np.ndarray]:
