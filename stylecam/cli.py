@@ -355,7 +355,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     import cv2
     import onnxruntime as ort
 
-    from .engine import create_session, missing_cuda_libraries, missing_tensorrt_libraries
+    from .engine import create_session
+    from .gpu_libraries import find_libraries
     from .models import default_model, search_dirs
 
     info: dict = {
@@ -387,8 +388,20 @@ def cmd_info(args: argparse.Namespace) -> int:
     except StylecamError as exc:
         working["note"] = exc.message
     info["devices"] = working
-    info["cuda_missing"] = missing_cuda_libraries()
-    info["tensorrt_missing"] = missing_tensorrt_libraries()
+    # where each NVIDIA library was found (a wheel, the system) or that it is missing, and what fixes it
+    gpu = None
+    if "CUDAExecutionProvider" in info["providers_available"]:
+        gpu = find_libraries("tensorrt")  # the CUDA libraries, TensorRT's and the driver
+        cuda = find_libraries("cuda", driver=gpu.driver)
+        info["gpu_libraries"] = gpu.as_dict()
+        info["gpu_fix"] = {
+            "cuda": cuda.fix() or "nothing missing",
+            "tensorrt": gpu.fix() or "nothing missing",
+        }
+    else:
+        info["gpu_libraries"] = (
+            "this onnxruntime build has no CUDA provider (onnxruntime-gpu: Linux, Windows x86_64)"
+        )
     try:
         from .camera import list_cameras
 
@@ -403,7 +416,11 @@ def cmd_info(args: argparse.Namespace) -> int:
         _emit_json(info)
         return 0
     for k, v in info.items():
-        if isinstance(v, dict):
+        if k == "gpu_libraries" and gpu is not None:
+            print(f"gpu_libraries (onnxruntime-gpu built for CUDA {gpu.cuda_major}):")
+            for line in gpu.lines():
+                print(f"  {line}")
+        elif isinstance(v, dict):
             print(f"{k}:")
             for kk, vv in v.items():
                 print(f"  {kk:<9} {vv}")

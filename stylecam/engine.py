@@ -38,11 +38,9 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import re
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +48,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from . import gpu_libraries
 from .errors import DeviceError, InputError, ModelError
 from .models import PRECISIONS, ModelInfo, default_model, find_model
 
@@ -147,60 +146,17 @@ def processing_size(
 # --------------------------------------------------------------------------- providers
 
 
-_CUDA_LIBS = {
-    "libcuda.so.1": "the NVIDIA driver (libcuda.so.1)",
-    "libcudart.so.13": "the CUDA 13 runtime (libcudart.so.13)",
-    "libcublas.so.13": "cuBLAS for CUDA 13 (libcublas.so.13)",
-    "libcudnn.so.9": "cuDNN 9 (libcudnn.so.9)",
-}
-_CUDA_DLLS = {
-    "nvcuda.dll": "the NVIDIA driver (nvcuda.dll)",
-    "cudart64_13.dll": "the CUDA 13 runtime (cudart64_13.dll)",
-    "cublas64_13.dll": "cuBLAS for CUDA 13 (cublas64_13.dll)",
-    "cudnn64_9.dll": "cuDNN 9 (cudnn64_9.dll)",
-}
-
-_preload_lock = threading.Lock()
-_preloaded = False
-
-
-def _preload_cuda_libraries() -> None:
-    """Let ONNX Runtime find CUDA/cuDNN installed as pip packages (nvidia-*-cu13), once per process."""
-    global _preloaded
-    with _preload_lock:
-        if _preloaded:
-            return
-        _preloaded = True
-        ort = _ort()
-        if hasattr(ort, "preload_dlls"):
-            # best effort: the session created afterwards reports what really runs
-            with (
-                open(os.devnull, "w") as devnull,
-                contextlib.redirect_stdout(devnull),
-                contextlib.suppress(Exception),
-            ):
-                ort.preload_dlls()
-
-
 def missing_cuda_libraries() -> list[str]:
-    """Names of the CUDA pieces this process cannot load (empty when CUDA should work)."""
-    libs = _CUDA_DLLS if sys.platform.startswith("win") else _CUDA_LIBS
-    missing = []
-    for lib, what in libs.items():
-        try:
-            ctypes.CDLL(lib)
-        except OSError:
-            missing.append(what)
-    return missing
+    """What CUDA lacks in this process, in words (empty when CUDA should work; see :mod:`.gpu_libraries`)."""
+    report = gpu_libraries.find_libraries("cuda")
+    driver = [] if report.driver.found else [f"the NVIDIA driver ({report.driver.name})"]
+    return driver + [f.library.label for f in report.missing]
 
 
 def missing_tensorrt_libraries() -> list[str]:
-    lib = "nvinfer_10.dll" if sys.platform.startswith("win") else "libnvinfer.so.10"
-    try:
-        ctypes.CDLL(lib)
-    except OSError:
-        return [f"TensorRT 10 ({lib})"]
-    return []
+    """What TensorRT lacks beyond CUDA's libraries, in words."""
+    report = gpu_libraries.find_libraries("tensorrt")
+    return [f.library.label for f in report.missing if f.library.device == "tensorrt"]
 
 
 def trt_cache_dir() -> Path:
@@ -248,24 +204,18 @@ def _why_not(device: str, available: list[str]) -> str:
     if _PROVIDER[device] not in available:
         pkg = getattr(ort, "__name__", "onnxruntime")
         return f"this onnxruntime build ({pkg} {ort.__version__}) has no {_PROVIDER[device]}"
-    missing = missing_cuda_libraries()
-    if device == "tensorrt":
-        missing += missing_tensorrt_libraries()
-    if missing:
-        return "missing " + ", ".join(missing)
-    return "ONNX Runtime could not start it (see its log above)"
+    return (
+        gpu_libraries.find_libraries(device).problem()
+        or "ONNX Runtime could not start it (see its log above)"
+    )
 
 
 def _how_to_fix(device: str) -> str:
-    if device == "tensorrt":
-        return (
-            "install TensorRT 10 (pip install tensorrt-cu13) with the NVIDIA driver, CUDA 13 and cuDNN 9, "
-            "or use --device cuda or --device cpu"
-        )
-    return (
-        "install the NVIDIA driver, CUDA 13 and cuDNN 9 (pip install nvidia-cudnn-cu13 nvidia-cublas-cu13 "
-        "nvidia-cuda-runtime-cu13) and onnxruntime-gpu, or use --device cpu"
-    )
+    other = "use --device cuda or --device cpu" if device == "tensorrt" else "use --device cpu"
+    if _PROVIDER[device] not in _ort().get_available_providers():
+        return f'install onnxruntime-gpu (Linux or Windows, x86_64): pip install "stylecam[{device}]", or {other}'
+    fix = gpu_libraries.find_libraries(device).fix() or 'pip install --force-reinstall "stylecam[cuda]"'
+    return f"{fix}, or {other}"
 
 
 # --------------------------------------------------------------------------- sessions
@@ -328,9 +278,6 @@ def create_session(
     ort = _ort()
     available = ort.get_available_providers()
     wanted = ["tensorrt", "cuda", "cpu"] if device == "auto" else [device]
-    if any(d != "cpu" for d in wanted):
-        _preload_cuda_libraries()
-
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
@@ -346,10 +293,11 @@ def create_session(
             if _PROVIDER[dev] not in available:
                 tried.append((dev, _why_not(dev, available)))
                 continue
-            missing = missing_cuda_libraries() + (missing_tensorrt_libraries() if dev == "tensorrt" else [])
-            if missing:
+            # CUDA/cuDNN/TensorRT from NVIDIA's wheels, loaded before the session so ONNX Runtime finds them
+            libs = gpu_libraries.preload(dev)
+            if not libs.ok:
                 # ONNX Runtime would log an ERROR and quietly run on the CPU: do not even try.
-                tried.append((dev, "missing " + ", ".join(missing)))
+                tried.append((dev, libs.problem() or "missing libraries"))
                 continue
         path, prec = info.path_for(dev, precision) if info is not None else (Path(model_path), "fp32")
         graph = cuda_graph and dev == "cuda"
