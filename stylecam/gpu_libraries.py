@@ -141,10 +141,8 @@ class LibraryReport:
             return None
         missing = self.missing
         if not missing and not self.driver.found:
-            return (
-                f"only the NVIDIA driver is missing ({self.driver.name} not found; "
-                f"the CUDA {self.cuda_major} libraries are installed)"
-            )
+            libs = f"CUDA {self.cuda_major}" + (" and TensorRT 10" if self.device == "tensorrt" else "")
+            return f"only the NVIDIA driver is missing ({self.driver.name} not found; the {libs} libraries are installed)"
         absent = [] if self.driver.found else [f"the NVIDIA driver ({self.driver.name})"]
         absent += [f.library.label for f in missing if f.source == "missing"]
         clauses = ["missing " + ", ".join(absent)] if absent else []
@@ -468,8 +466,9 @@ def preload(
         key = (device, None if sites is None else tuple(sites))
         if key in _preloaded or not in_wheels or not report.driver.found:
             return report
+        if not _preloaded:  # the first device to load: ONNX Runtime's own preload, once per process
+            _onnxruntime_preload()
         _preloaded.add(key)
-        _onnxruntime_preload()
         for f in in_wheels:  # dependencies first; loading one that is loaded already is a no-op
             assert f.path is not None
             if sys.platform.startswith("win"):

@@ -321,6 +321,7 @@ def test_preload_loads_wheels_once_records_what_does_not_load_and_skips_without_
     assert r.fix() == 'pip install --force-reinstall "stylecam[cuda]"'
 
     gpu_libraries.preload("cuda", [site], loader=with_driver)
+    gpu_libraries.preload("tensorrt", [site], loader=with_driver)
     assert calls == ["ort"]  # once per process
 
 
