@@ -266,6 +266,10 @@ def test_tensorrt_missing_on_top_of_working_cuda_gives_the_tensorrt_extra(tmp_pa
         and {f.library.name: f.wheel for f in r.libraries}["libnvinfer.so.10"]
         == "tensorrt-cu13-libs 10.16.1.11"
     )
+    assert report("tensorrt", site, driver=NO_DRIVER).problem() == (
+        "only the NVIDIA driver is missing (libcuda.so.1 not found; "
+        "the CUDA 13 and TensorRT 10 libraries are installed)"
+    )
 
 
 def test_a_driver_too_old_for_cuda13(tmp_path):
