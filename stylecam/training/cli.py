@@ -36,50 +36,46 @@ def train_parser() -> argparse.ArgumentParser:
     d = TrainConfig()
     p = argparse.ArgumentParser(
         prog="stylecam train",
-        description="Train a style network from a painting on a folder of photos, then export it to ONNX.",
+        description="Train a style network from one painting, or one network for several paintings, on a "
+        "folder of photos, then export it to ONNX.",
     )
-    p.add_argument("--style", help="the painting (JPEG/PNG)")
+    p.add_argument(
+        "--style",
+        nargs="+",
+        metavar="PAINTING",
+        help="the painting (JPEG/PNG); several paintings or a folder of them train one multi-style "
+        "'paint' network",
+    )
     p.add_argument("--content", help="folder of training photos (searched recursively)")
     p.add_argument("--name", help="style name, e.g. 'my-style' (default: from the painting's file name)")
-    p.add_argument(
-        "--arch", choices=("fast", "quality"), default=d.arch, help="network (default: %(default)s)"
-    )
+    p.add_argument("--names", help="with several paintings: their style names, comma-separated")
+    p.add_argument("--arch", choices=ARCH_CHOICES, default=None, help="network (default: paint)")
     p.add_argument("--size", type=int, default=d.size, help="training crop size (default: %(default)s)")
     p.add_argument("--steps", type=int, default=d.steps, help="training steps (default: %(default)s)")
     p.add_argument("--batch", type=int, default=d.batch, help="batch size (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate (default: %(default)s)")
-    p.add_argument("--style-weight", type=float, default=d.style_weight, help="(default: %(default)s)")
-    p.add_argument("--content-weight", type=float, default=d.content_weight, help="(default: %(default)s)")
+    # loss weights: None = the architecture's default (see TrainConfig and PAINT_DEFAULTS); given with
+    # --resume they replace the checkpoint's
+    p.add_argument("--lr", type=float, help="Adam learning rate (paint 1e-3, fast 2e-3)")
+    p.add_argument("--style-weight", type=float, help=f"(default: {d.style_weight:g})")
+    p.add_argument("--content-weight", type=float, help="(default: paint 1, fast 2)")
     p.add_argument(
-        "--colour-weight",
-        type=float,
-        default=d.colour_weight,
-        help="keep the photo's colours at 1/8 scale (default: %(default)s)",
-    )
-    p.add_argument("--tv-weight", type=float, default=d.tv_weight, help="(default: %(default)s)")
-    p.add_argument(
-        "--lattice-weight",
-        type=float,
-        default=d.lattice_weight,
-        help="fast net: against a grid on its 4x4 output cells (default: %(default)s)",
+        "--colour-weight", type=float, help="keep the photo's colours at 1/8 scale (paint 0, fast 20)"
     )
     p.add_argument(
-        "--temporal-weight",
-        type=float,
-        default=d.temporal_weight,
-        help="stability term (default: %(default)s)",
+        "--palette-weight", type=float, help="match the painting's colour distribution (paint 10, fast 0)"
     )
     p.add_argument(
-        "--content-layer",
-        choices=("relu2_2", "relu3_3"),
-        default=d.content_layer,
-        help="(default: %(default)s)",
+        "--coarse-weight", type=float, help="style at the scale of strokes, --coarse-scale (paint 2, fast 0)"
     )
+    p.add_argument("--coarse-scale", type=float, help=f"(default: {d.coarse_scale:g})")
+    p.add_argument("--tv-weight", type=float, help=f"(default: {d.tv_weight:g})")
+    p.add_argument("--lattice-weight", type=float, help="fast net: against a grid on its 4x4 output cells")
+    p.add_argument("--temporal-weight", type=float, help=f"stability term (default: {d.temporal_weight:g})")
+    p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), help=f"(default: {d.content_layer})")
     p.add_argument(
         "--style-layer-weights",
-        default=",".join(f"{w:g}" for w in d.style_layer_weights),
         metavar="W1,W2,W3,W4",
-        help="weights of relu1_2,relu2_2,relu3_3,relu4_3 in the style loss (default: %(default)s)",
+        help="weights of relu1_2,relu2_2,relu3_3,relu4_3 in the style loss (paint 0.5,1,1,1; fast 0.25,1,1,1)",
     )
     p.add_argument(
         "--style-size",
@@ -95,6 +91,12 @@ def train_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--resume", metavar="CKPT", help="continue a run from its checkpoint")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="(default: %(default)s)")
+    p.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        default="auto",
+        help="autocast: auto = bf16 where the CPU has it natively (AVX-512 BF16, AMX), else float32",
+    )
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--seed", type=int, default=d.seed, help="(default: %(default)s)")
     p.add_argument("--checkpoint-dir", help="checkpoints and samples (default: checkpoints/NAME)")
@@ -106,6 +108,43 @@ def train_parser() -> argparse.ArgumentParser:
     return p
 
 
+ARCH_CHOICES = ("paint", "fast", "quality")
+#: command-line option -> TrainConfig field, for the options whose default depends on the architecture
+_TUNABLE = (
+    "lr",
+    "style_weight",
+    "content_weight",
+    "colour_weight",
+    "palette_weight",
+    "coarse_weight",
+    "coarse_scale",
+    "tv_weight",
+    "lattice_weight",
+    "temporal_weight",
+    "content_layer",
+    "style_layer_weights",
+)
+
+
+def _paintings(specs: list[str]) -> list[str]:
+    """The painting files named by ``--style``: files, or the images in a folder."""
+    from ..errors import InputError
+    from .data import list_images
+
+    out: list[str] = []
+    for spec in specs:
+        path = Path(spec)
+        if path.is_dir():
+            out += [str(p.resolve()) for p in list_images(path)]
+        elif path.is_file():
+            out.append(str(path.resolve()))
+        else:
+            raise InputError(
+                f"painting not found: {spec}", "give JPEG or PNG files (or a folder) with --style"
+            )
+    return out
+
+
 def train_main(argv: list[str]) -> int:
     """``stylecam train ARGS``: returns the process exit code."""
     if not _torch_available():
@@ -115,48 +154,61 @@ def train_main(argv: list[str]) -> int:
     from ..models import user_models_dir
     from .export import export_checkpoint
     from .styles import painting_info
-    from .train import TrainConfig, checkpoint_path, train
+    from .train import PAINT_DEFAULTS, TrainConfig, checkpoint_path, train
 
     args = train_parser().parse_args(argv)
     prog = "stylecam train"
     try:
+        given = {k: getattr(args, k) for k in _TUNABLE if getattr(args, k) is not None}
+        if "style_layer_weights" in given:
+            given["style_layer_weights"] = _floats(given["style_layer_weights"])
+        if args.arch is not None:
+            given["arch"] = args.arch
+        paintings: list[str] = []
         if args.resume is None:
             if not args.style or not args.content:
                 raise InputError("--style and --content are required", "or continue a run with --resume CKPT")
-            if not Path(args.style).is_file():
-                raise InputError(f"painting not found: {args.style}", "give a JPEG or PNG file with --style")
-        name = args.name or (painting_info(args.style)["name"] if args.style else "")
+            paintings = _paintings(args.style)
+            if not paintings:
+                raise InputError("no paintings given", "give JPEG or PNG files with --style")
+        arch = given.get("arch", "paint")
+        if len(paintings) > 1 and arch != "paint":
+            raise InputError(f"the {arch} network holds one style", "use --arch paint for several paintings")
+        names = [n.strip() for n in args.names.split(",")] if args.names else []
+        if names and len(names) != len(paintings):
+            raise InputError(
+                f"--names has {len(names)} names for {len(paintings)} paintings", "give one each"
+            )
+        if len(paintings) == 1:
+            name = args.name or painting_info(paintings[0])["name"]
+        else:
+            name = args.name or ("styles" if paintings else "")
+        base = {**(PAINT_DEFAULTS if arch == "paint" else {}), **given, "arch": arch}
         cfg = TrainConfig(
-            style=str(Path(args.style).resolve()) if args.style else "",
+            style=paintings[0] if len(paintings) == 1 else "",
+            styles=paintings if len(paintings) > 1 else [],
+            names=names,
             content=str(Path(args.content).resolve()) if args.content else "",
             name=name,
-            arch=args.arch,
             size=args.size,
             steps=args.steps,
             batch=args.batch,
-            lr=args.lr,
-            style_weight=args.style_weight,
-            content_weight=args.content_weight,
-            tv_weight=args.tv_weight,
-            lattice_weight=args.lattice_weight,
-            colour_weight=args.colour_weight,
-            temporal_weight=args.temporal_weight,
-            content_layer=args.content_layer,
-            style_layer_weights=_floats(args.style_layer_weights),
             style_size=args.style_size,
             vgg_weights=_vgg_path(args.vgg_weights),
             seed=args.seed,
             device=args.device,
+            precision=args.precision,
             threads=args.threads,
             checkpoint_dir=args.checkpoint_dir or "",
             checkpoint_every=args.checkpoint_every,
             sample_every=args.sample_every,
             log_every=args.log_every,
             exclude=list(args.exclude),
+            **base,
         )
         if args.resume and not args.checkpoint_dir:
             cfg.checkpoint_dir = str(Path(args.resume).resolve().parent)
-        final = train(cfg, resume=args.resume)
+        final = train(cfg, resume=args.resume, overrides=given if args.resume else None)
         name = final["config"]["name"]
         out = Path(args.output) if args.output else user_models_dir() / f"{name}.onnx"
         ckpt = checkpoint_path(TrainConfig(checkpoint_dir=final["config"]["checkpoint_dir"]))

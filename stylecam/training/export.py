@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError, ModelError, OutputError
-from .nets import FastNet, build_net, size_multiple
+from .nets import FastNet, build_net, is_multi_style, size_multiple
 from .styles import painting_info
 
 OPSET = 17
@@ -34,17 +34,24 @@ LICENSE = "weights: MIT (stylecam); painting: public domain"
 
 
 class ExportWrapper(nn.Module):
-    """uint8 NHWC BGR in, uint8 NHWC BGR out, around a float NCHW RGB [0, 1] network."""
+    """uint8 NHWC BGR in, uint8 NHWC BGR out, around a float NCHW RGB [0, 1] network.
+
+    A network of several styles (:func:`.nets.is_multi_style`) takes a second input, ``style``: float32
+    ``[n_styles]`` weights over its styles (one-hot for one style, weights summing to 1 for a blend).
+    """
 
     def __init__(self, net: nn.Module) -> None:
         super().__init__()
         self.net = net
+        self.multi = is_multi_style(net) and getattr(net, "n_styles", 1) > 1
 
-    def forward(self, frame: torch.Tensor) -> torch.Tensor:
+    def forward(self, frame: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
         x = frame.to(torch.float32) / 255.0
         x = x.flip(-1).permute(0, 3, 1, 2)  # NHWC BGR -> NCHW RGB
-        y = self.net(x).clamp(0.0, 1.0) * 255.0
-        y = torch.round(y).permute(0, 2, 3, 1).flip(-1)
+        y = (self.net(x, None if style is None else style[None]) if self.multi else self.net(x)).clamp(
+            0.0, 1.0
+        )
+        y = torch.round(y * 255.0).permute(0, 2, 3, 1).flip(-1)
         return y.to(torch.uint8)
 
 
@@ -71,8 +78,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
 def net_from_checkpoint(ckpt: dict[str, Any]) -> nn.Module:
     """The network stored in a checkpoint, in eval mode, on the CPU."""
     arch = ckpt["config"].get("arch", "fast")
+    n_styles = max(1, len(ckpt["config"].get("styles") or []))
     try:
-        net = build_net(arch)
+        net = build_net(arch, n_styles)
         net.load_state_dict(ckpt["model"])
     except (ValueError, RuntimeError) as exc:
         raise InputError(
@@ -84,11 +92,18 @@ def net_from_checkpoint(ckpt: dict[str, Any]) -> nn.Module:
 def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
     """The ``metadata_props`` for the network in ``ckpt``."""
     cfg = ckpt["config"]
-    info = painting_info(cfg.get("style", ""), cfg.get("name", ""))
+    paintings = list(cfg.get("styles") or [])
+    names = list(cfg.get("names") or [])
+    info = painting_info(cfg.get("style", "") or "", cfg.get("name", ""))
     size = int(cfg.get("size", 256))
     training = {
         "arch": cfg.get("arch"),
         "style_image": Path(str(cfg.get("style", ""))).name,
+        "style_images": [Path(p).name for p in paintings],
+        "palette_weight": cfg.get("palette_weight", 0.0),
+        "coarse_weight": cfg.get("coarse_weight", 0.0),
+        "coarse_scale": cfg.get("coarse_scale"),
+        "precision": cfg.get("precision", "bf16"),
         "steps": int(ckpt.get("step", 0)),
         "size": size,
         "batch": cfg.get("batch"),
@@ -108,7 +123,7 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
         "wall_time_s": round(float(ckpt.get("elapsed", 0.0)), 1),
         "final_losses": {k: round(float(v), 5) for k, v in (ckpt.get("losses") or {}).items()},
     }
-    return {
+    meta = {
         **contract_metadata(str(cfg.get("name") or info["name"]), str(cfg.get("arch", "fast"))),
         "title": info["title"],
         "artist": info["artist"],
@@ -116,6 +131,16 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
         "license": LICENSE,
         "training": json.dumps(training, sort_keys=True),
     }
+    if paintings:  # one network, several styles: the registry lists each one
+        styles = []
+        for i, p in enumerate(paintings):
+            one = painting_info(p, names[i] if len(names) == len(paintings) else "")
+            styles.append({k: one[k] for k in ("name", "title", "artist", "year")})
+        meta["styles"] = json.dumps(styles)
+        meta["title"] = f"{len(styles)} paintings"
+        meta["artist"] = ""
+        meta["year"] = ""
+    return meta
 
 
 def contract_metadata(name: str, arch: str) -> dict[str, str]:
@@ -131,7 +156,7 @@ def contract_metadata(name: str, arch: str) -> dict[str, str]:
         "output_range": "0-255",
         "color_order": "BGR",
         "size_multiple": str(size_multiple(arch)),
-        "recommended_size": "640x360" if arch == "fast" else "1280x720",
+        "recommended_size": "1280x720" if arch == "quality" else "640x360",
     }
 
 
@@ -162,7 +187,10 @@ def export_net(
     h, w = check_size
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = _export_fast(net) if isinstance(net, FastNet) else _export_torch(wrapper, h, w)
+        if isinstance(net, FastNet):
+            model = _export_fast(net)
+        else:
+            model = _export_torch(wrapper, h, w, getattr(net, "n_styles", 1) if wrapper.multi else 0)
     del model.metadata_props[:]
     for key, value in metadata.items():
         prop = model.metadata_props.add()
@@ -176,16 +204,23 @@ def export_net(
     return check_onnx(out, wrapper, size=(h + 8, w + 16))
 
 
-def _torch_export(module: nn.Module, dummy: torch.Tensor, name_in: str, name_out: str, axes: tuple) -> Any:
+def _torch_export(
+    module: nn.Module,
+    dummy: torch.Tensor,
+    name_in: str,
+    name_out: str,
+    axes: tuple,
+    extra: tuple[tuple[str, torch.Tensor], ...] = (),
+) -> Any:
     import onnx
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp) / "model.onnx"
         torch.onnx.export(
             module,
-            (dummy,),
+            (dummy, *(t for _, t in extra)),
             str(tmp_path),
-            input_names=[name_in],
+            input_names=[name_in, *(n for n, _ in extra)],
             output_names=[name_out],
             dynamic_axes={name_in: dict(axes), name_out: dict(axes)},
             opset_version=OPSET,
@@ -194,10 +229,12 @@ def _torch_export(module: nn.Module, dummy: torch.Tensor, name_in: str, name_out
         return onnx.load(str(tmp_path))
 
 
-def _export_torch(wrapper: nn.Module, h: int, w: int) -> Any:
-    """The whole wrapped network through the PyTorch exporter (the quality net)."""
+def _export_torch(wrapper: nn.Module, h: int, w: int, n_styles: int = 0) -> Any:
+    """The whole wrapped network through the PyTorch exporter (the quality and paint nets); with
+    ``n_styles``, a second input ``style`` of ``n_styles`` float32 weights."""
     dummy = torch.randint(0, 256, (1, h, w, 3), dtype=torch.uint8)
-    return _torch_export(wrapper, dummy, "frame", "stylized", ((1, "height"), (2, "width")))
+    extra = (("style", torch.eye(n_styles)[0]),) if n_styles else ()
+    return _torch_export(wrapper, dummy, "frame", "stylized", ((1, "height"), (2, "width")), extra)
 
 
 class _Trunk(nn.Module):
@@ -284,9 +321,16 @@ def check_onnx(path: str | os.PathLike, wrapper: nn.Module, size: tuple[int, int
         raise ModelError(f"ONNX Runtime cannot load the exported {path} ({str(exc)[:160]})") from None
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (1, *size, 3), dtype=np.uint8)
-    got = sess.run(["stylized"], {"frame": frame})[0]
+    feeds = {"frame": frame}
+    style = None
+    if getattr(wrapper, "multi", False):  # a blend of the first two styles (or the one)
+        n = wrapper.net.n_styles
+        style = np.zeros(n, np.float32)
+        style[: min(n, 2)] = 1.0 / min(n, 2)
+        feeds["style"] = style
+    got = sess.run(["stylized"], feeds)[0]
     with torch.no_grad():
-        want = wrapper(torch.from_numpy(frame)).numpy()
+        want = wrapper(torch.from_numpy(frame), None if style is None else torch.from_numpy(style)).numpy()
     if got.shape != want.shape or got.dtype != np.uint8:
         raise ModelError(f"exported model returns {got.dtype}{got.shape}, expected uint8{want.shape}")
     return float(np.abs(got.astype(np.int16) - want.astype(np.int16)).max())

@@ -22,14 +22,16 @@ def style_loss(
 
     Normalising each layer by its target's energy makes the weights independent of the activation scale
     of the VGG weights (Caffe's or torchvision's); ``weights`` (default 1 each) then say how much each
-    layer counts. Averaged over the batch.
+    layer counts. A target is ``(C, C)`` (one painting for the batch) or ``(B, C, C)`` (each sample its
+    own painting). Averaged over the batch.
     """
     total = torch.zeros((), device=next(iter(feats.values())).device)
     for name, target in targets.items():
         g = gram(feats[name])
-        err = ((g - target.unsqueeze(0)) ** 2).sum(dim=(1, 2)).mean()
+        t = target if target.dim() == 3 else target.unsqueeze(0)
+        err = ((g - t) ** 2).sum(dim=(1, 2)) / (t**2).sum(dim=(1, 2)).clamp_min(1e-12)
         w = 1.0 if weights is None else weights.get(name, 1.0)
-        total = total + w * err / (target**2).sum().clamp_min(1e-12)
+        total = total + w * err.mean()
     return total
 
 
@@ -103,3 +105,34 @@ def stability_loss(
     a = stylized_moved[..., margin:-margin, margin:-margin].float()
     b = moved_stylized[..., margin:-margin, margin:-margin].float()
     return F.mse_loss(a, b)
+
+
+def palette_projections(pixels: torch.Tensor, directions: torch.Tensor, n: int) -> torch.Tensor:
+    """Sorted projections ``(n, K)`` of ``n`` quantiles of a colour set ``(M, 3)`` on ``directions`` ``(3, K)``."""
+    proj = torch.sort(pixels.float() @ directions, dim=0).values
+    idx = torch.linspace(0, proj.shape[0] - 1, n, device=proj.device).round().long()
+    return proj[idx]
+
+
+def palette_loss(img: torch.Tensor, targets: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+    """Sliced Wasserstein distance between each picture's colours and its painting's.
+
+    ``img`` ``(B, 3, H, W)``; ``targets`` ``(B, n, K)``: the painting's sorted colour projections (from
+    :func:`palette_projections`) on the ``K`` unit ``directions`` ``(3, K)``. Each picture's pixel colours
+    are projected, sorted and compared quantile by quantile (mean absolute difference): the colour
+    *distribution* must be the painting's, not only its mean, so a tint scores badly.
+    """
+    b, c, h, w = img.shape
+    n = targets.shape[1]
+    px = img.float().permute(0, 2, 3, 1).reshape(b, h * w, c)
+    proj = torch.sort(px @ directions, dim=1).values  # (B, HW, K)
+    idx = torch.linspace(0, h * w - 1, n, device=img.device).round().long()
+    return (proj[:, idx] - targets).abs().mean()
+
+
+def colour_directions(k: int = 32, seed: int = 0) -> torch.Tensor:
+    """``(3, k)`` unit vectors in RGB for the palette loss: the three axes, grey, and random ones."""
+    g = torch.Generator().manual_seed(seed)
+    fixed = torch.tensor([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [1.0, 1.0, 1.0]])
+    d = torch.cat([fixed, torch.randn(max(k - 4, 0), 3, generator=g)])[:k]
+    return (d / d.norm(dim=1, keepdim=True)).t().contiguous()

@@ -22,26 +22,32 @@ from typing import Any
 import cv2
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from ..errors import InputError
 from ..status import StatusLine
 from .data import ContentSampler, list_images, load_style, read_rgb, to_image, to_tensor
 from .losses import (
+    colour_directions,
     colour_loss,
     content_loss,
     gram,
     lattice_loss,
+    palette_loss,
+    palette_projections,
     random_warp_grid,
     stability_loss,
     style_loss,
     tv_loss,
     warp,
 )
-from .nets import ARCHS, build_net, size_multiple
+from .nets import ARCHS, build_net, is_multi_style, size_multiple
 from .vgg import VGG16Features
 
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
-LOSS_TERMS = ("content", "colour", "style", "tv", "lattice", "stability", "total")
+COARSE_LAYERS = ("relu2_2", "relu3_3", "relu4_3")
+LOSS_TERMS = ("content", "colour", "palette", "style", "coarse", "tv", "lattice", "stability", "total")
+PALETTE_QUANTILES = 256
 
 
 @dataclass
@@ -51,11 +57,16 @@ class TrainConfig:
     The content and style losses are relative errors (see :mod:`.losses`), so the default weights hold
     for the Caffe-scale activations of ``vgg16_features.pth`` and for torchvision's VGG16 alike
     (tuned with the former; see ``docs/styles.md``).
+
+    ``style`` is one painting; ``styles`` several, trained together into one ``paint`` network whose
+    conditional instance norms hold one scale and shift per painting (``names`` name them).
     """
 
     style: str = ""
     content: str = ""
     name: str = ""
+    styles: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
     arch: str = "fast"
     size: int = 256
     steps: int = 2000
@@ -65,6 +76,11 @@ class TrainConfig:
     content_weight: float = 2.0
     tv_weight: float = 10.0
     colour_weight: float = 20.0
+    #: sliced Wasserstein distance of the output's colours to the painting's (see :func:`.losses.palette_loss`)
+    palette_weight: float = 0.0
+    #: Gram loss of the output scaled by ``coarse_scale`` against the painting scaled alike: strokes and shapes
+    coarse_weight: float = 0.0
+    coarse_scale: float = 0.375
     temporal_weight: float = 50.0
     #: against a grid on the fast net's 4x4 output cells (see :func:`.losses.lattice_loss`)
     lattice_weight: float = 1000.0
@@ -76,12 +92,63 @@ class TrainConfig:
     vgg_weights: str | None = None
     seed: int = 0
     device: str = "cpu"
+    #: 'auto' (bf16 autocast where the CPU computes bf16 natively, or fp16 on CUDA; float32 otherwise),
+    #: 'bf16' or 'fp32'
+    precision: str = "auto"
     threads: int | None = None
     checkpoint_dir: str = ""
     checkpoint_every: int = 100
     sample_every: int = 100
     log_every: int = 10
     exclude: list[str] = field(default_factory=list)
+
+    @property
+    def paintings(self) -> list[str]:
+        """The painting files, one per style."""
+        return list(self.styles) if self.styles else ([self.style] if self.style else [])
+
+    @property
+    def style_names(self) -> list[str]:
+        """One name per painting."""
+        from .styles import painting_info
+
+        if self.names and len(self.names) == len(self.paintings):
+            return list(self.names)
+        if len(self.paintings) == 1 and self.name:
+            return [self.name]
+        return [painting_info(p)["name"] for p in self.paintings]
+
+
+#: settings of the 'paint' network where they differ from the fast net's (``stylecam train`` applies them)
+PAINT_DEFAULTS: dict[str, Any] = {
+    "colour_weight": 0.0,
+    "palette_weight": 10.0,
+    "coarse_weight": 2.0,
+    "content_weight": 1.0,
+    "style_layer_weights": (0.5, 1.0, 1.0, 1.0),
+    "lattice_weight": 0.0,
+    "lr": 1e-3,
+}
+
+
+def cpu_has_bf16() -> bool:
+    """Whether the CPU computes bf16 natively (AVX-512 BF16 or AMX); elsewhere torch emulates it, ~40x
+    slower than float32."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    flags = next((line for line in text.splitlines() if line.startswith("flags")), "").split()
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(cfg: TrainConfig) -> str:
+    """The autocast precision a run uses: 'bf16', 'fp16' (CUDA) or 'fp32'."""
+    if cfg.precision in ("bf16", "fp32"):
+        return cfg.precision
+    if cfg.device == "cuda":
+        return "fp16"
+    return "bf16" if cpu_has_bf16() else "fp32"
 
 
 def checkpoint_path(cfg: TrainConfig) -> Path:
@@ -109,6 +176,12 @@ def _check(cfg: TrainConfig) -> None:
         )
     if cfg.batch < 1 or cfg.steps < 0:
         raise InputError("--batch must be at least 1 and --steps not negative")
+    if cfg.precision not in ("auto", "bf16", "fp32"):
+        raise InputError(f"unknown precision '{cfg.precision}'", "use auto, bf16 or fp32")
+    if len(cfg.paintings) > 1 and cfg.arch != "paint":
+        raise InputError(f"the {cfg.arch} network holds one style", "use --arch paint for several paintings")
+    if not 0.1 <= cfg.coarse_scale <= 1.0:
+        raise InputError(f"--coarse-scale {cfg.coarse_scale} must be between 0.1 and 1")
     if cfg.device not in ("cpu", "cuda"):
         raise InputError(f"unknown device '{cfg.device}'", "use cpu or cuda")
     if cfg.device == "cuda" and not torch.cuda.is_available():
@@ -117,7 +190,9 @@ def _check(cfg: TrainConfig) -> None:
         raise DeviceError("CUDA is not available to torch", "use --device cpu")
 
 
-def _autocast(device: str) -> contextlib.AbstractContextManager:
+def _autocast(device: str, precision: str) -> contextlib.AbstractContextManager:
+    if precision == "fp32":
+        return contextlib.nullcontext()
     if device == "cuda":
         return torch.autocast("cuda", dtype=torch.float16)
     return torch.autocast("cpu", dtype=torch.bfloat16)
@@ -130,17 +205,26 @@ def _save(path: Path, state: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _write_samples(net: torch.nn.Module, samples: list[torch.Tensor], path: Path, device: str) -> None:
-    """One image: the sample photos on top, their stylizations below."""
+def _write_samples(
+    net: torch.nn.Module, samples: list[torch.Tensor], path: Path, device: str, n_styles: int = 1
+) -> None:
+    """One image: the sample photos on top, their stylizations below (one row per style)."""
     net.eval()
-    tops, bottoms = [], []
+    rows = [[to_image(x) for x in samples]]
     with torch.no_grad():
-        for x in samples:
-            y = net(x.to(device)).float()
-            tops.append(to_image(x))
-            bottoms.append(to_image(y))
+        for k in range(n_styles):
+            row = []
+            for x in samples:
+                if is_multi_style(net):
+                    onehot = torch.zeros(1, n_styles, device=device)
+                    onehot[0, k] = 1.0
+                    y = net(x.to(device), onehot)
+                else:
+                    y = net(x.to(device))
+                row.append(to_image(y.float()))
+            rows.append(row)
     net.train()
-    grid = np.concatenate([np.concatenate(tops, 1), np.concatenate(bottoms, 1)], 0)
+    grid = np.concatenate([np.concatenate(r, 1) for r in rows], 0)
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
 
@@ -162,6 +246,7 @@ def train(
     cfg: TrainConfig,
     resume: str | os.PathLike | None = None,
     log: Callable[[str], None] | None = None,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train a style network; returns the final checkpoint dict (also saved to ``checkpoint_path(cfg)``).
 
@@ -170,6 +255,7 @@ def train(
             ``device``, ``threads``, ``checkpoint_dir`` and the logging intervals, taken from ``cfg``.
         resume: a checkpoint to continue from (same step, same random state).
         log: where progress lines go (default: a progress bar on stderr).
+        overrides: with ``resume``, settings that replace the checkpoint's (loss weights, learning rate).
 
     Raises:
         InputError: a missing painting, an empty content folder, a bad checkpoint or setting.
@@ -183,6 +269,7 @@ def train(
         for key in (
             "steps",
             "device",
+            "precision",
             "threads",
             "checkpoint_dir",
             "checkpoint_every",
@@ -190,6 +277,7 @@ def train(
             "log_every",
         ):
             saved[key] = getattr(cfg, key)
+        saved.update(overrides or {})
         known = {f.name for f in dataclasses.fields(TrainConfig)}
         cfg = TrainConfig(**{k: v for k, v in saved.items() if k in known})
     _check(cfg)
@@ -202,12 +290,14 @@ def train(
     device = torch.device(cfg.device)
 
     files = list_images(cfg.content, cfg.exclude)
-    style_img = load_style(cfg.style, cfg.style_size).to(device)
+    paintings = cfg.paintings
+    n_styles = len(paintings)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     sampler = ContentSampler(files, cfg.size, rng)
     vgg = VGG16Features(cfg.vgg_weights).to(device)
-    net = build_net(cfg.arch).to(device)
+    net = build_net(cfg.arch, n_styles).to(device)
+    multi = is_multi_style(net)
     opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
     step, elapsed = 0, 0.0
     if ckpt is not None:
@@ -215,15 +305,18 @@ def train(
         step, elapsed = int(ckpt["step"]), float(ckpt.get("elapsed", 0.0))
         if "optim" in ckpt:  # a full checkpoint continues exactly; a weights-only one with a new optimizer
             opt.load_state_dict(ckpt["optim"])
+            for group in opt.param_groups:  # a resumed run may change the learning rate
+                group["lr"] = cfg.lr
             rng.bit_generator.state = ckpt["rng"]["numpy"]
             gen.set_state(ckpt["rng"]["torch"])
             torch.set_rng_state(ckpt["rng"]["torch_global"])
 
-    with torch.no_grad():
-        targets = {k: gram(v)[0] for k, v in vgg(style_img).items() if k in STYLE_LAYERS}
+    targets, coarse_targets, palette_targets = _style_targets(cfg, vgg, device)
     layer_weights = dict(zip(STYLE_LAYERS, cfg.style_layer_weights, strict=True))
+    directions = colour_directions().to(device)
     samples = _sample_inputs(files)
     out_dir = Path(cfg.checkpoint_dir)
+    precision = resolve_precision(cfg)
     log = log or _ProgressBar(cfg.steps).update
     recent: dict[str, list[float]] = {k: [] for k in LOSS_TERMS}
     losses: dict[str, float] = dict(ckpt.get("losses", {})) if ckpt else {}
@@ -243,64 +336,137 @@ def train(
             },
         }
 
+    def run_net(inp: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return net(inp, style) if multi else net(inp)
+
+    def _save_both(st: dict[str, Any]) -> None:
+        _save(checkpoint_path(cfg), st)
+        _save(weights_path(cfg), {k: v for k, v in st.items() if k not in ("optim", "rng")})
+
     net.train()
     t_last, s_last = time.perf_counter(), step
-    while step < cfg.steps:
-        t0 = time.perf_counter()
-        x = sampler.batch(cfg.batch).to(device)
-        b, _, h, w = x.shape
-        use_stab = cfg.temporal_weight > 0
-        with _autocast(cfg.device):
+    t_start, s_start = t_last, step
+    try:
+        while step < cfg.steps:
+            t0 = time.perf_counter()
+            x = sampler.batch(cfg.batch).to(device)
+            b, _, h, w = x.shape
+            idx = torch.from_numpy(rng.integers(n_styles, size=b)).to(device)  # each sample its own painting
+            onehot = F.one_hot(idx, n_styles).float()
+            use_stab = cfg.temporal_weight > 0
+            with _autocast(cfg.device, precision):
+                if use_stab:  # the first half of the batch again, slightly moved (half the cost of all of it)
+                    m = max(1, b // 2)
+                    grid = random_warp_grid(m, h, w, gen).to(device)
+                    moved = warp(x[:m], grid) + cfg.noise * torch.randn(x[:m].shape, generator=gen).to(device)
+                    y_all = run_net(torch.cat([x, moved]), torch.cat([onehot, onehot[:m]]))
+                    y, y_moved = y_all[:b], y_all[b:]
+                else:
+                    y = run_net(x, onehot)
+                feats = vgg(y)
+                with torch.no_grad():
+                    x_feat = vgg(x, upto=cfg.content_layer)[cfg.content_layer]
+                if cfg.coarse_weight > 0:
+                    small = F.interpolate(
+                        y.float(),
+                        scale_factor=cfg.coarse_scale,
+                        mode="bilinear",
+                        antialias=True,
+                        align_corners=False,
+                    )
+                    coarse_feats = vgg(small)
+            terms = {
+                "content": cfg.content_weight * content_loss(feats[cfg.content_layer], x_feat),
+                "style": cfg.style_weight
+                * style_loss(feats, {k: t[idx] for k, t in targets.items()}, layer_weights),
+                "tv": cfg.tv_weight * tv_loss(y),
+            }
+            if cfg.coarse_weight > 0:
+                terms["coarse"] = cfg.coarse_weight * style_loss(
+                    coarse_feats, {k: t[idx] for k, t in coarse_targets.items()}
+                )
+            if cfg.palette_weight > 0:
+                terms["palette"] = cfg.palette_weight * palette_loss(
+                    F.avg_pool2d(y.float(), 2), palette_targets[idx], directions
+                )
+            if cfg.lattice_weight > 0 and cfg.arch == "fast":
+                terms["lattice"] = cfg.lattice_weight * lattice_loss(y)
+            if cfg.colour_weight > 0:
+                terms["colour"] = cfg.colour_weight * colour_loss(y, x)
             if use_stab:
-                grid = random_warp_grid(b, h, w, gen).to(device)
-                moved = warp(x, grid) + cfg.noise * torch.randn(x.shape, generator=gen).to(device)
-                y_all = net(torch.cat([x, moved]))
-                y, y_moved = y_all[:b], y_all[b:]
-            else:
-                y = net(x)
-            feats = vgg(y)
-            with torch.no_grad():
-                x_feat = vgg(x, upto=cfg.content_layer)[cfg.content_layer]
-        terms = {
-            "content": cfg.content_weight * content_loss(feats[cfg.content_layer], x_feat),
-            "style": cfg.style_weight * style_loss(feats, targets, layer_weights),
-            "tv": cfg.tv_weight * tv_loss(y),
-        }
-        if cfg.lattice_weight > 0 and cfg.arch == "fast":
-            terms["lattice"] = cfg.lattice_weight * lattice_loss(y)
-        if cfg.colour_weight > 0:
-            terms["colour"] = cfg.colour_weight * colour_loss(y, x)
-        if use_stab:
-            terms["stability"] = cfg.temporal_weight * stability_loss(y_moved.float(), warp(y.float(), grid))
-        total = sum(terms.values())
-        if not torch.isfinite(total):
-            raise InputError(f"the loss diverged at step {step}", "lower --lr or the loss weights")
-        opt.zero_grad(set_to_none=True)
-        total.backward()
-        opt.step()
-        step += 1
-        elapsed += time.perf_counter() - t0
-        terms["total"] = total
-        for k in LOSS_TERMS:
-            if k in terms:
-                recent[k] = [*recent[k], float(terms[k].detach())][-20:]
-        losses = {k: float(np.mean(v)) for k, v in recent.items() if v}  # last 20 steps
-        if step % cfg.log_every == 0 or step == cfg.steps:
-            now = time.perf_counter()
-            n = step - s_last
-            rate = n / max(now - t_last, 1e-9)
-            t_last, s_last = now, step
-            since = {k: float(np.mean(v[-n:])) for k, v in recent.items() if v}  # since the last line
-            terms_text = " ".join(f"{k} {v:.4g}" for k, v in since.items())
-            log(f"step {step}/{cfg.steps} {terms_text} | {rate:.2f} steps/s")
-        if step % cfg.checkpoint_every == 0 or step == cfg.steps:
-            _save(checkpoint_path(cfg), state())
-        if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):
-            _write_samples(net, samples, out_dir / "samples" / f"step_{step:06d}.png", cfg.device)
+                terms["stability"] = cfg.temporal_weight * stability_loss(
+                    y_moved.float(), warp(y[: y_moved.shape[0]].float(), grid)
+                )
+            total = sum(terms.values())
+            if not torch.isfinite(total):
+                raise InputError(f"the loss diverged at step {step}", "lower --lr or the loss weights")
+            opt.zero_grad(set_to_none=True)
+            total.backward()
+            opt.step()
+            step += 1
+            elapsed += time.perf_counter() - t0
+            terms["total"] = total
+            for k in LOSS_TERMS:
+                if k in terms:
+                    recent[k] = [*recent[k], float(terms[k].detach())][-20:]
+            losses = {k: float(np.mean(v)) for k, v in recent.items() if v}  # last 20 steps
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                now = time.perf_counter()
+                n = step - s_last
+                rate = n / max(now - t_last, 1e-9)
+                t_last, s_last = now, step
+                since = {k: float(np.mean(v[-n:])) for k, v in recent.items() if v}  # since the last line
+                terms_text = " ".join(f"{k} {v:.4g}" for k, v in since.items())
+                mean_rate = (step - s_start) / max(now - t_start, 1e-9)
+                left = _duration((cfg.steps - step) / max(mean_rate, 1e-9))
+                log(f"step {step}/{cfg.steps} {terms_text} | {rate:.2f} steps/s {precision} | {left} left")
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                _save_both(state())
+            if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):
+                _write_samples(
+                    net, samples, out_dir / "samples" / f"step_{step:06d}.png", cfg.device, n_styles
+                )
+    except KeyboardInterrupt:  # keep what was learnt: --resume continues from here
+        _save_both(state())
+        raise
     final = state()
-    _save(checkpoint_path(cfg), final)
-    _save(weights_path(cfg), {k: v for k, v in final.items() if k not in ("optim", "rng")})
+    _save_both(final)
     return final
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _style_targets(
+    cfg: TrainConfig, vgg: VGG16Features, device: torch.device
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], torch.Tensor]:
+    """Per painting: Gram targets at ``style_size``, at ``style_size * coarse_scale``, and the sorted colour
+    projections of the palette loss; each stacked over the paintings (first axis)."""
+    grams: dict[str, list[torch.Tensor]] = {k: [] for k in STYLE_LAYERS}
+    coarse: dict[str, list[torch.Tensor]] = {k: [] for k in COARSE_LAYERS}
+    palettes = []
+    directions = colour_directions().to(device)
+    with torch.no_grad():
+        for path in cfg.paintings:
+            img = load_style(path, cfg.style_size).to(device)
+            for k, v in vgg(img).items():
+                if k in grams:
+                    grams[k].append(gram(v)[0])
+            small = load_style(path, max(32, round(cfg.style_size * cfg.coarse_scale))).to(device)
+            for k, v in vgg(small).items():
+                if k in coarse:
+                    coarse[k].append(gram(v)[0])
+            px = img[0].permute(1, 2, 0).reshape(-1, 3)
+            palettes.append(palette_projections(px, directions, PALETTE_QUANTILES))
+    return (
+        {k: torch.stack(v) for k, v in grams.items()},
+        {k: torch.stack(v) for k, v in coarse.items()},
+        torch.stack(palettes),
+    )
 
 
 class _ProgressBar(StatusLine):
