@@ -355,7 +355,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     import cv2
     import onnxruntime as ort
 
-    from .engine import create_session
+    from .engine import cpu_int8_kind, create_session
     from .gpu_libraries import find_libraries
     from .models import default_model, search_dirs
 
@@ -367,7 +367,9 @@ def cmd_info(args: argparse.Namespace) -> int:
         "opencv": cv2.__version__,
         "onnxruntime": ort.__version__,
         "cpu_count": os.cpu_count(),
-        "cpu_int8_dot": cpu_has_int8_dot(),  # --precision auto runs int8 on the CPU only then
+        "cpu_int8_dot": cpu_has_int8_dot(),
+        # dot (VNNI/AMX/Arm dot product) or avx2: --precision auto runs int8 (avx2: 7-bit files); none: fp32
+        "cpu_int8": cpu_int8_kind(),
     }
     try:
         import av

@@ -76,6 +76,10 @@ NAMED_HEIGHTS = {
 MIN_SIDE = 32
 
 
+#: the second input of a multi-style network: float32 weights over its styles
+STYLE_INPUT = "style"
+
+
 def _ort():
     import onnxruntime as ort
 
@@ -299,7 +303,10 @@ def create_session(
                 # ONNX Runtime would log an ERROR and quietly run on the CPU: do not even try.
                 tried.append((dev, libs.problem() or "missing libraries"))
                 continue
-        path, prec = info.path_for(dev, precision) if info is not None else (Path(model_path), "fp32")
+        asked = precision
+        if info is not None and dev == "cpu" and precision == "auto":
+            asked = "int8" if _int8_runs_well_here(info) else "fp32"
+        path, prec = info.path_for(dev, asked) if info is not None else (Path(model_path), "fp32")
         graph = cuda_graph and dev == "cuda"
         try:
             try:
@@ -327,6 +334,59 @@ def create_session(
         reasons = "; ".join(f"{d}: {why}" for d, why in tried)
         raise DeviceError(f"--device {device} is not available ({reasons})", _how_to_fix(device))
     raise DeviceError("no ONNX Runtime device could run the model", "reinstall onnxruntime")
+
+
+def cpu_int8_kind() -> str:
+    """How ONNX Runtime's CPU provider multiplies int8 here: ``"dot"``, ``"avx2"`` or ``"none"``.
+
+    ``"dot"``: integer dot products (x86 VNNI or AMX, Arm dot product), exact for any int8 file.
+    ``"avx2"``: an x86 CPU with AVX2 but no VNNI (Zen 3, Skylake), whose u8 x s8 kernels add pairs of
+    products in 16 bits and saturate unless the weights use 7 bits (``int8_weight_bits`` = ``7`` in the
+    variant's metadata, as ``stylecam variants`` writes them). ``"none"``: anything else.
+    ``STYLECAM_INT8=1`` or ``0`` overrides it (``"dot"`` or ``"none"``).
+
+    numpy's CPUID-based feature list decides; ``/proc/cpuinfo`` adds AVX-VNNI and AMX, which numpy does
+    not list, but only when it agrees with numpy about AVX-512 (under an emulator such as
+    ``qemu-x86_64 -cpu Haswell`` it describes the host, not the CPU the program sees).
+    """
+    env = os.environ.get("STYLECAM_INT8", "").strip()
+    if env in ("0", "1"):
+        return "dot" if env == "1" else "none"
+    try:
+        from numpy._core._multiarray_umath import __cpu_features__ as features
+    except ImportError:  # numpy 1.x
+        try:
+            from numpy.core._multiarray_umath import __cpu_features__ as features
+        except ImportError:
+            features = {}
+    if any(features.get(k) for k in ("AVX512VNNI", "AVXVNNI", "AVX512_CLX", "ASIMDDP")):
+        return "dot"
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split("\n\n")[0]
+    except OSError:
+        flags = ""
+    same_cpu = (" avx512f" in flags) == bool(features.get("AVX512F"))
+    if same_cpu and any(f in flags for f in (" avx_vnni", " avx512_vnni", " amx_int8")):
+        return "dot"
+    return "avx2" if features.get("AVX2") else "none"
+
+
+def _int8_runs_well_here(info: ModelInfo) -> bool:
+    """``--precision auto`` on the CPU: int8 where it runs exactly, and faster than float32.
+
+    Measured on a Zen 3 (AVX2, no VNNI), 640x360: int8 31 ms, float32 44 ms; with 7-bit weights the
+    int8 output there equals the one on a VNNI CPU (docs/speed.md). Files with 8-bit weights stay on
+    float32 there: they saturate (up to 5 grey levels more error).
+    """
+    int8 = info.variants.get("int8")
+    if int8 is None:
+        return False
+    kind = cpu_int8_kind()
+    if kind == "dot":
+        return True
+    from .models import read_metadata
+
+    return kind == "avx2" and read_metadata(int8).get("int8_weight_bits") == "7"
 
 
 def _looks_like_model_error(exc: BaseException) -> bool:
@@ -415,6 +475,10 @@ class Stylizer:
         self.device = self.report.device
         self.precision = self.report.precision
         self._check_signature()
+        self._style_feed: np.ndarray | None = None
+        if self._style_input is not None:
+            n = len(self.info.styles)
+            self.set_style_weights(self.info.style_weights or (1.0,) + (0.0,) * (n - 1))
         #: seconds spent in pre-processing, inference and post-processing, and the number of frames
         self.timings = {"pre": 0.0, "infer": 0.0, "post": 0.0, "frames": 0}
         if io_binding is None:
@@ -428,6 +492,45 @@ class Stylizer:
         )
 
     @property
+    def style_names(self) -> list[str]:
+        """The styles this network can blend (``[]`` for a single-style network)."""
+        return [st["name"] for st in self.info.styles] if self._style_input else []
+
+    @property
+    def style_weights(self) -> tuple[float, ...] | None:
+        """The current weights over :attr:`style_names` (None for a single-style network)."""
+        return None if self._style_feed is None else tuple(float(w) for w in self._style_feed)
+
+    def set_style_weights(self, weights: dict[str, float] | tuple[float, ...] | list[float]) -> None:
+        """Paint the next frames with these weights over the network's styles (a blend, or a crossfade
+        step): by name, or one weight per :attr:`style_names`; normalised to sum to 1.
+
+        Raises:
+            ModelError: a single-style network, an unknown name, or weights that are not positive.
+        """
+        if self._style_input is None:
+            raise ModelError(
+                f"{self.info.path.name} holds one style; it cannot blend", "pick a multi-style network"
+            )
+        names = [st["name"] for st in self.info.styles]
+        if isinstance(weights, dict):
+            unknown = [k for k in weights if k not in names]
+            if unknown:
+                raise ModelError(
+                    f"style '{unknown[0]}' is not in {self.info.path.name}", f"it holds: {', '.join(names)}"
+                )
+            vec = np.array([weights.get(n, 0.0) for n in names], np.float32)
+        else:
+            vec = np.asarray(weights, np.float32).reshape(-1)
+            if vec.size != len(names):
+                raise ModelError(
+                    f"{vec.size} style weights for the {len(names)} styles of {self.info.path.name}"
+                )
+        if (vec < 0).any() or vec.sum() <= 0:
+            raise ModelError("style weights must be positive and not all zero")
+        self._style_feed = np.ascontiguousarray(vec / vec.sum(), np.float32)
+
+    @property
     def io_binding(self) -> bool:
         """True when frames run through bound device buffers."""
         return self._bound is not None
@@ -438,10 +541,22 @@ class Stylizer:
 
     def _check_signature(self) -> None:
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        styles = self.info.styles
+        self._style_input: str | None = None
+        if styles and len(inputs) == 2 and inputs[1].name == STYLE_INPUT:
+            self._style_input = STYLE_INPUT
+            n = inputs[1].shape[0] if inputs[1].shape else None
+            if isinstance(n, int) and n != len(styles):
+                raise ModelError(
+                    f"{self.info.path.name} takes {n} style weights but its metadata lists {len(styles)} styles",
+                    "re-export it with 'stylecam export'",
+                )
+            inputs = inputs[:1]
         if len(inputs) != 1 or len(outputs) < 1:
             raise ModelError(
                 f"{self.info.path.name} has {len(inputs)} inputs and {len(outputs)} outputs; "
-                "a style network has one image input and one image output",
+                "a style network has one image input (and, for several styles, a 'style' input) and one "
+                "image output",
                 "use a model exported by 'stylecam export'",
             )
         inp = inputs[0]
@@ -566,10 +681,13 @@ class Stylizer:
             blob = blob[None] if self._nhwc else blob.transpose(2, 0, 1)[None]
             blob = np.ascontiguousarray(blob, dtype=self._in_dtype)
         try:
+            feeds = {self._input_name: blob}
+            if self._style_feed is not None:
+                feeds[STYLE_INPUT] = self._style_feed
             if self._bound is not None:
-                out = self._bound(blob)
+                out = self._bound(blob, self._style_feed)
             else:
-                out = self.session.run([self._output_name], {self._input_name: blob})[0]
+                out = self.session.run([self._output_name], feeds)[0]
         except Exception as exc:  # onnxruntime's own exception types
             raise ModelError(
                 f"{self.info.path.name} failed on a {x.shape[1]}x{x.shape[0]} frame: {_first_line(exc)}",
@@ -649,11 +767,13 @@ class _BoundRunner:
         (self._graphs if graph_id >= 0 else self._plain)[shape] = entry
         return entry
 
-    def __call__(self, blob: np.ndarray) -> np.ndarray:
+    def __call__(self, blob: np.ndarray, style: np.ndarray | None = None) -> np.ndarray:
         shape = blob.shape
         entry = self._graphs.get(shape) or self._plain.get(shape) or self._bind(shape)
         x, y, binding, options, _ = entry
         x.update_inplace(np.ascontiguousarray(blob))
+        if style is not None:  # a few floats: copied with each run (a crossfade changes them per frame)
+            binding.bind_cpu_input(STYLE_INPUT, style)
         self._session.run_with_iobinding(binding, options)
         out = y.numpy()
         # a CPU OrtValue's numpy() shares the buffer that the next frame overwrites

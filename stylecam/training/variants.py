@@ -5,10 +5,14 @@ The float32 model (``NAME.onnx``) stays the reference. Beside it:
 * **fp16**: every float tensor inside the graph in half precision, the ``uint8`` input and output kept
   (ONNX Runtime's float16 converter, ``keep_io_types``). For the CUDA provider, whose convolutions then
   run on the tensor cores; the TensorRT provider builds its own fp16 engine from the float32 model.
-* **int8**: static QDQ quantisation of the convolutions (per-channel int8 weights, uint8 activations,
-  percentile calibration on real photos). ONNX Runtime's CPU provider runs it with VNNI integer dot
-  products: about 1.8x faster than float32 on the 2-core build machine at 720p, within 1.5 grey levels
-  on average.
+* **int8**: static QDQ quantisation of the convolutions (per-channel weights, uint8 activations,
+  percentile calibration on real photos). The weights use 7 of their 8 bits (ONNX Runtime's
+  ``reduce_range``): on an x86 CPU without VNNI (AVX2 only, such as Zen 3 or Skylake) ONNX Runtime's
+  u8 x s8 kernels add pairs of products in 16 bits (``vpmaddubsw``), which saturates with 8-bit weights
+  (255 x 127 x 2 > 32767) and does not with 7-bit ones (255 x 64 x 2 < 32767). With 7-bit weights the
+  output is the same on both kinds of CPU, and within 0.1 grey levels of what 8-bit weights give on a
+  VNNI CPU. About 1.8x faster than float32 on the 2-core VNNI build machine at 720p, within 1.7 grey
+  levels on average; ``int8_weight_bits`` = ``7`` in the metadata says a file was made so.
 
 Each variant is checked against the float32 model on photos it was not calibrated on before it is
 written, and refused if it strays (:data:`MAX_MEAN_ERROR`). ``flops_per_pixel`` (multiply-adds x 2 of the
@@ -37,6 +41,9 @@ from ..models import VARIANT_PRECISIONS, read_metadata, variant_path
 #: A variant whose output differs from the float32 model by more than this, on average over the check
 #: photos (grey levels of 255), is not written.
 MAX_MEAN_ERROR = 4.0
+
+#: Bits of the int8 weights (``reduce_range``: saturation-free on CPUs without VNNI); in the metadata.
+INT8_WEIGHT_BITS = 7
 
 #: (width, height) of the calibration and check frames; a multiple of 8 like every stylecam net.
 CALIBRATION_SIZE = (384, 216)
@@ -227,7 +234,8 @@ class _Reader:
         pass
 
 
-def _convert_int8(src: Path, dst: Path, frames: list[np.ndarray]) -> None:
+def _convert_int8(src: Path, dst: Path, frames: list[np.ndarray], reduce_range: bool = True) -> None:
+    """Static QDQ int8 of ``src``'s convolutions into ``dst``; 7-bit weights unless ``reduce_range=False``."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -251,6 +259,7 @@ def _convert_int8(src: Path, dst: Path, frames: list[np.ndarray]) -> None:
                 activation_type=QuantType.QUInt8,
                 weight_type=QuantType.QInt8,
                 op_types_to_quantize=["Conv"],
+                reduce_range=reduce_range,
             )
         finally:
             os.chdir(cwd)
@@ -324,7 +333,8 @@ def _build_one(src, dst, precision, meta, cal, check, reference, max_mean_error)
                 f"the {precision} variant of {src.name} differs from float32 by {mean:.1f} levels on average",
                 "not written; the float32 model is used on every device",
             )
-        _save(_load(tmp), dst, {**meta, "precision": precision})
+        extra = {"int8_weight_bits": str(INT8_WEIGHT_BITS)} if precision == "int8" else {}
+        _save(_load(tmp), dst, {**meta, "precision": precision, **extra})
     finally:
         tmp.unlink(missing_ok=True)
     return VariantReport(precision, dst, mean, p99, worst, dst.stat().st_size)
