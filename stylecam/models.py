@@ -33,7 +33,7 @@ METADATA_KEYS: dict[str, str] = {
     "title": "title of the painting the style was trained from",
     "artist": "the painter",
     "year": "year of the painting",
-    "arch": "network architecture ('fast' or 'quality')",
+    "arch": "network architecture ('paint', 'fast' or 'quality')",
     "input_layout": "'NHWC' or 'NCHW'",
     "input_dtype": "'uint8', 'float32' or 'float16'",
     "input_range": "'0-255' or '0-1'",
@@ -46,6 +46,8 @@ METADATA_KEYS: dict[str, str] = {
     "precision": "'fp32' (the reference), or a variant beside it: 'fp16' (GPUs) or 'int8' (CPUs)",
     "flops_per_pixel": "floating-point operations of the convolutions per input pixel (for GFLOP/s)",
     "training": "JSON object with the training settings",
+    "styles": "a network of several styles: JSON list of {name, title, artist, year}, in the order of the "
+    "weights of its second input, 'style' (float32, one weight per style)",
 }
 
 #: Default values for models whose metadata omits a key.
@@ -111,15 +113,68 @@ def is_variant_file(path: str | os.PathLike) -> bool:
 
 @dataclass
 class ModelInfo:
-    """A style network on disk and what its metadata says about it."""
+    """A style network on disk and what its metadata says about it.
+
+    A network of several styles (``styles`` metadata) is listed once per style: each entry has the
+    file's ``path``, the style's ``name`` and ``style_weights``, one-hot over the file's styles (or the
+    weights of a blend, see :func:`find_blend`). ``alternatives`` are other networks of the same style
+    (the fast live network beside the painting network).
+    """
 
     path: Path
     name: str
     origin: str  # 'shipped', 'user', 'env', 'path'
     meta: dict[str, str] = field(default_factory=dict)
+    style_weights: tuple[float, ...] | None = None
+    alternatives: list[ModelInfo] = field(default_factory=list, repr=False)
 
     def get(self, key: str) -> str:
         return self.meta.get(key) or DEFAULTS.get(key, "")
+
+    @property
+    def styles(self) -> list[dict[str, str]]:
+        """The styles inside a multi-style file, in the order of its weights (``[]`` for one style)."""
+        try:
+            styles = json.loads(self.meta.get("styles", "[]"))
+        except json.JSONDecodeError:
+            return []
+        return (
+            [s for s in styles if isinstance(s, dict) and s.get("name")] if isinstance(styles, list) else []
+        )
+
+    @property
+    def is_multi_style(self) -> bool:
+        """True for a network that takes style weights (the 'style' input)."""
+        return bool(self.styles)
+
+    def with_weights(self, weights: dict[str, float]) -> ModelInfo:
+        """This file's network with the given style weights (normalised to sum to 1), as one entry.
+
+        Raises:
+            ModelError: a style that is not in this file, or weights that are not positive.
+        """
+        names = [s["name"] for s in self.styles]
+        unknown = [n for n in weights if n not in names]
+        if unknown:
+            raise ModelError(
+                f"style '{unknown[0]}' is not in {self.path.name}", f"it holds: {', '.join(names)}"
+            )
+        if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+            raise ModelError("blend weights must be positive", "e.g. --style starry-night:0.7,the-scream:0.3")
+        total = sum(weights.values())
+        vec = tuple(weights.get(n, 0.0) / total for n in names)
+        used = [n for n in names if weights.get(n, 0.0) > 0]
+        if len(used) == 1:
+            style = next(st for st in self.styles if st["name"] == used[0])
+            meta = {
+                **self.meta,
+                **{k: style.get(k, "") for k in ("title", "artist", "year")},
+                "name": used[0],
+            }
+            return ModelInfo(self.path, used[0], self.origin, meta, vec)
+        name = "+".join(f"{n}:{weights[n] / total:.2g}" for n in used)
+        meta = {**self.meta, "name": name, "title": " + ".join(used), "artist": "", "year": ""}
+        return ModelInfo(self.path, name, self.origin, meta, vec)
 
     @property
     def title(self) -> str:
@@ -278,34 +333,99 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _info_for(path: Path, origin: str) -> ModelInfo:
+    """The file's network; for a multi-style file, its first style."""
     meta = read_metadata(path)
-    name = meta.get("name") or path.stem
-    return ModelInfo(path=path, name=name, origin=origin, meta=meta)
+    info = ModelInfo(path=path, name=meta.get("name") or path.stem, origin=origin, meta=meta)
+    return info.with_weights({info.styles[0]["name"]: 1.0}) if info.is_multi_style else info
+
+
+def _entries(path: Path, origin: str) -> list[ModelInfo]:
+    """One entry per style in the file."""
+    meta = read_metadata(path)
+    file_info = ModelInfo(path=path, name=meta.get("name") or path.stem, origin=origin, meta=meta)
+    if not file_info.is_multi_style:
+        return [file_info]
+    return [file_info.with_weights({s["name"]: 1.0}) for s in file_info.styles]
+
+
+#: which network of a style a name finds first: the painting network, then the others
+ARCH_PRIORITY = {"paint": 0, "quality": 1, "fast": 2}
 
 
 def list_models() -> list[ModelInfo]:
-    """All models found in the search folders; a name found twice is listed once (highest priority)."""
+    """All styles found in the search folders, one entry per name (the highest-priority folder wins; in a
+    folder, the painting network wins and the others become its ``alternatives``)."""
     seen: dict[str, ModelInfo] = {}
     for folder, origin in search_dirs():
         if not folder.is_dir():
             continue
+        here: dict[str, list[ModelInfo]] = {}
         for path in sorted(folder.glob("*.onnx")):
             if is_variant_file(path):
                 continue  # listed under its float32 model
             try:
-                info = _info_for(path, origin)
+                for info in _entries(path, origin):
+                    here.setdefault(info.name, []).append(info)
             except ModelError:
                 continue  # a broken file in a search folder must not hide the others
-            seen.setdefault(info.name, info)
+        for name, infos in here.items():
+            if name in seen:
+                continue
+            infos.sort(key=lambda m: ARCH_PRIORITY.get(m.arch, 9))
+            first = infos[0]
+            first.alternatives = infos[1:]
+            seen[name] = first
     return sorted(seen.values(), key=lambda m: (m.origin != "shipped", m.name))
+
+
+def parse_blend(text: str) -> dict[str, float] | None:
+    """``'starry-night:0.7,the-scream:0.3'`` -> ``{'starry-night': 0.7, 'the-scream': 0.3}``; None for a
+    plain style name or path.
+
+    Raises:
+        ModelError: a weight that is not a number.
+    """
+    looks_like_path = "/" in text or "\\" in text or text.endswith(".onnx")
+    if looks_like_path or ("," not in text and ":" not in text):
+        return None
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, weight = part.strip().partition(":")
+        try:
+            out[name.strip()] = float(weight) if weight else 1.0
+        except ValueError:
+            raise ModelError(
+                f"blend weight '{weight}' of '{name}' is not a number",
+                "e.g. --style starry-night:0.7,the-scream:0.3",
+            ) from None
+    return out
+
+
+def find_blend(weights: dict[str, float]) -> ModelInfo:
+    """The multi-style network that holds every named style, with those weights.
+
+    Raises:
+        ModelError: an unknown style, or styles that are not in one multi-style network.
+    """
+    infos = {name: find_model(name) for name in weights}
+    files = {info.path for info in infos.values()}
+    first = next(iter(infos.values()))
+    if len(files) != 1 or not first.is_multi_style:
+        where = ", ".join(f"{n} in {i.path.name}" for n, i in infos.items())
+        raise ModelError(
+            f"cannot blend styles of different networks ({where})",
+            "blend styles of one multi-style network ('stylecam styles' shows which)",
+        )
+    return first.with_weights(weights)
 
 
 def find_model(style: str | os.PathLike | None) -> ModelInfo:
     """Find a model by name or path.
 
     Args:
-        style: a style name (``'starry-night'``), a file stem, or a path to an
-            ``.onnx`` file. ``None`` means the default style.
+        style: a style name (``'starry-night'``), a file stem, a path to an ``.onnx`` file, or a blend
+            of styles of one multi-style network (``'starry-night:0.7,the-scream:0.3'``). ``None`` means
+            the default style.
 
     Raises:
         ModelError: no such model; the message lists the known names.
@@ -319,9 +439,15 @@ def find_model(style: str | os.PathLike | None) -> ModelInfo:
         return _info_for(path, "path")
     if looks_like_path:
         raise ModelError(f"model file not found: {text}", "check the path, or run 'stylecam styles'")
+    blend = parse_blend(text)
+    if blend is not None:
+        return find_blend(blend)
     models = list_models()
     for info in models:
-        if info.name == text or info.path.stem == text:
+        if info.name == text:
+            return info
+    for info in models:
+        if info.path.stem == text:
             return info
     known = ", ".join(m.name for m in models) or "none installed"
     raise ModelError(f"unknown style '{text}'", f"known styles: {known}")
