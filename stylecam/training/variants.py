@@ -198,10 +198,20 @@ def _session(path: Path):
     return create_session(path, "cpu")[0]
 
 
+def _feeds(inputs: list, frames: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """One feed per frame; a multi-style network (a second input, the style weights) paints frame ``i``
+    in style ``i mod n``, so calibration and check cover every style."""
+    name = inputs[0].name
+    if len(inputs) < 2:
+        return [{name: f[None]} for f in frames]
+    n = int(inputs[1].shape[0])
+    eye = np.eye(n, dtype=np.float32)
+    return [{name: f[None], inputs[1].name: eye[i % n]} for i, f in enumerate(frames)]
+
+
 def _run_all(path: Path, frames: list[np.ndarray]) -> list[np.ndarray]:
     session = _session(path)
-    name = session.get_inputs()[0].name
-    return [session.run(None, {name: f[None]})[0][0] for f in frames]
+    return [session.run(None, feed)[0][0] for feed in _feeds(session.get_inputs(), frames)]
 
 
 def compare(reference: list[np.ndarray], other: list[np.ndarray]) -> tuple[float, float, int]:
@@ -224,8 +234,8 @@ def _convert_fp16(src: Path, dst: Path) -> None:
 class _Reader:
     """ONNX Runtime calibration reader over a list of frames."""
 
-    def __init__(self, input_name: str, frames: list[np.ndarray]) -> None:
-        self._items = iter([{input_name: f[None]} for f in frames])
+    def __init__(self, inputs: list, frames: list[np.ndarray]) -> None:
+        self._items = iter(_feeds(inputs, frames))
 
     def get_next(self):
         return next(self._items, None)
@@ -239,7 +249,7 @@ def _convert_int8(src: Path, dst: Path, frames: list[np.ndarray], reduce_range: 
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    input_name = _session(src).get_inputs()[0].name
+    inputs = _session(src).get_inputs()
     src, dst = src.resolve(), dst.resolve()
     # The calibrator prints its progress on stdout, and ONNX Runtime's symbolic shape inference leaves
     # debugging files in the working folder when it gives up: both go to a scratch folder.
@@ -252,7 +262,7 @@ def _convert_int8(src: Path, dst: Path, frames: list[np.ndarray], reduce_range: 
             quantize_static(
                 str(pre),
                 str(dst),
-                _Reader(input_name, frames),
+                _Reader(inputs, frames),
                 quant_format=QuantFormat.QDQ,
                 per_channel=True,
                 calibrate_method=CalibrationMethod.Percentile,

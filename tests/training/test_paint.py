@@ -153,3 +153,20 @@ def test_several_paintings_need_the_paint_network(
     assert train_main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--arch paint" in err[0]
+
+
+def test_precision_variants_of_a_multi_style_network_keep_the_style_input(tmp_path: Path) -> None:
+    from stylecam.training.export import contract_metadata, export_net
+    from stylecam.training.variants import build_variants
+
+    torch.manual_seed(0)
+    net = PaintNet(n_styles=2)
+    meta = contract_metadata("duo", "paint")
+    meta["styles"] = json.dumps([{"name": n, "title": n, "artist": "", "year": ""} for n in ("a", "b")])
+    path = tmp_path / "duo.onnx"
+    export_net(net, path, meta)
+    reports = build_variants(path, strict=False)
+    assert {r.precision for r in reports if not r.skipped} == {"fp16", "int8"}, [r.summary() for r in reports]
+    for r in reports:
+        sess = ort.InferenceSession(str(r.path), providers=["CPUExecutionProvider"])
+        assert [i.name for i in sess.get_inputs()] == ["frame", "style"]
