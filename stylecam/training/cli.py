@@ -56,6 +56,11 @@ def train_parser() -> argparse.ArgumentParser:
     # loss weights: None = the architecture's default (see TrainConfig and PAINT_DEFAULTS); given with
     # --resume they replace the checkpoint's
     p.add_argument("--lr", type=float, help="Adam learning rate (paint 1e-3, fast 2e-3)")
+    p.add_argument(
+        "--style-lr-scale",
+        type=float,
+        help=f"multi-style network: each style's own norm parameters learn this much faster (default: {d.style_lr_scale:g})",
+    )
     p.add_argument("--style-weight", type=float, help=f"(default: {d.style_weight:g})")
     p.add_argument("--content-weight", type=float, help="(default: paint 1, fast 2)")
     p.add_argument(
@@ -112,6 +117,7 @@ ARCH_CHOICES = ("paint", "fast", "quality")
 #: command-line option -> TrainConfig field, for the options whose default depends on the architecture
 _TUNABLE = (
     "lr",
+    "style_lr_scale",
     "style_weight",
     "content_weight",
     "colour_weight",

@@ -72,6 +72,8 @@ class TrainConfig:
     steps: int = 2000
     batch: int = 4
     lr: float = 2e-3
+    #: learning rate of each style's own norm parameters (multi-style network), as a multiple of ``lr``
+    style_lr_scale: float = 10.0
     style_weight: float = 5.0
     content_weight: float = 2.0
     tv_weight: float = 10.0
@@ -298,15 +300,15 @@ def train(
     vgg = VGG16Features(cfg.vgg_weights).to(device)
     net = build_net(cfg.arch, n_styles).to(device)
     multi = is_multi_style(net)
-    opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
+    opt = torch.optim.Adam(_param_groups(net, cfg), lr=cfg.lr)
     step, elapsed = 0, 0.0
     if ckpt is not None:
         net.load_state_dict(ckpt["model"])
         step, elapsed = int(ckpt["step"]), float(ckpt.get("elapsed", 0.0))
         if "optim" in ckpt:  # a full checkpoint continues exactly; a weights-only one with a new optimizer
             opt.load_state_dict(ckpt["optim"])
-            for group in opt.param_groups:  # a resumed run may change the learning rate
-                group["lr"] = cfg.lr
+            for group, fresh in zip(opt.param_groups, _param_groups(net, cfg), strict=False):
+                group["lr"] = fresh["lr"]  # a resumed run may change the learning rate
             rng.bit_generator.state = ckpt["rng"]["numpy"]
             gen.set_state(ckpt["rng"]["torch"])
             torch.set_rng_state(ckpt["rng"]["torch_global"])
@@ -432,6 +434,19 @@ def train(
     final = state()
     _save_both(final)
     return final
+
+
+def _param_groups(net: torch.nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """Adam groups: the shared weights at ``lr``; each style's own norm scales and shifts (the ``(n_styles,
+    C)`` tables of a multi-style network) at ``lr * style_lr_scale``, as they learn from a fraction of the
+    batches only."""
+    own = [p for n, p in net.named_parameters() if ".norm." in n and p.dim() == 2]
+    ids = {id(p) for p in own}
+    shared = [p for p in net.parameters() if id(p) not in ids]
+    groups = [{"params": shared, "lr": cfg.lr}]
+    if own:
+        groups.append({"params": own, "lr": cfg.lr * cfg.style_lr_scale})
+    return groups
 
 
 def _duration(seconds: float) -> str:
