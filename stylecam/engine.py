@@ -42,8 +42,10 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -603,6 +605,21 @@ class Stylizer:
                     size = (max(1, round(width * f)), max(1, round(height * f)))
         return processing_size(width, height, size, self.scale)
 
+    def time_network(self, width: int, height: int, runs: int = 3) -> float:
+        """Median seconds of the network alone on a ``width`` x ``height`` frame, after one warm-up run
+        (the timings of real frames are not touched)."""
+        saved = dict(self.timings)
+        frame = np.full((height, width, 3), 128, np.uint8)
+        small = self.to_processing_size(frame)
+        self.stylize_resized(small)
+        times = []
+        for _ in range(max(1, runs)):
+            t0 = time.perf_counter()
+            self.stylize_resized(small)
+            times.append(time.perf_counter() - t0)
+        self.timings = saved
+        return float(np.median(times))
+
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         """Stylize one ``uint8`` BGR ``(H, W, 3)`` frame; returns the same shape."""
         small = self.to_processing_size(frame)
@@ -778,3 +795,51 @@ class _BoundRunner:
         out = y.numpy()
         # a CPU OrtValue's numpy() shares the buffer that the next frame overwrites
         return out.copy() if self._device == "cpu" else out
+
+
+#: ``--network`` values: which network of a style the live command runs
+LIVE_NETWORKS = ("auto", "paint", "fast")
+#: the live command's frame budget for the painting network on a CPU (seconds; 24 fps)
+LIVE_BUDGET_S = 1 / 24
+
+
+def live_stylizer(
+    model: str | os.PathLike | ModelInfo | None,
+    network: str = "auto",
+    budget_s: float = LIVE_BUDGET_S,
+    log: Callable[[str], None] | None = None,
+    **options: Any,
+) -> Stylizer:
+    """The stylizer the live command runs for a style: its painting network, or its fast network.
+
+    ``network``: ``'paint'`` keeps the style's first network (the painting network where there is one),
+    ``'fast'`` takes its fast network when it has one, and ``'auto'`` takes the fast one only on a CPU
+    where the painting network takes longer than ``budget_s`` on a frame of the style's recommended size
+    (median of three runs after a warm-up), and says so through ``log``. ``options`` go to
+    :class:`Stylizer`.
+
+    Raises:
+        InputError: an unknown ``network``.
+        ModelError, DeviceError: as :class:`Stylizer`.
+    """
+    if network not in LIVE_NETWORKS:
+        raise InputError(f"unknown --network '{network}'", f"use one of: {', '.join(LIVE_NETWORKS)}")
+    info = (
+        model if isinstance(model, ModelInfo) else (default_model() if model is None else find_model(model))
+    )
+    fast = next((a for a in info.alternatives if a.arch == "fast"), None)
+    if network == "fast" and fast is not None:
+        return Stylizer(fast, **options)
+    st = Stylizer(info, **options)
+    if network != "auto" or fast is None or st.device != "cpu" or info.arch == "fast":
+        return st
+    w, h = info.recommended_size or (640, 360)
+    seconds = st.time_network(w, h)
+    if seconds <= budget_s:
+        return st
+    if log is not None:
+        log(
+            f"{info.name}: the painting network takes {seconds * 1000:.0f} ms a frame at {w}x{h} on this CPU; "
+            f"live uses its fast network ('--network paint' keeps the painting network)"
+        )
+    return Stylizer(fast, **options)

@@ -114,6 +114,67 @@ def make_model(
     return path
 
 
+#: BGR colour each test style paints
+COLOURS = {"red": (0, 0, 250), "green": (0, 250, 0), "blue": (250, 0, 0)}
+
+
+def make_multi_style_model(path: Path, names: list[str], arch: str = "paint") -> Path:
+    """A contract network whose ``style`` weights mix flat colours: output = sum_k w_k * colour_k."""
+    import json
+
+    import onnx
+    from onnx import TensorProto, helper
+
+    n = len(names)
+    table = np.array([COLOURS[k] for k in names], np.float32)  # (n, 3) BGR
+    nodes = [
+        helper.make_node("Cast", ["frame"], ["x"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["x", "zero"], ["z"]),
+        helper.make_node("Unsqueeze", ["style", "ax0"], ["s2"]),  # (1, n)
+        helper.make_node("MatMul", ["s2", "table"], ["c"]),  # (1, 3)
+        helper.make_node("Add", ["z", "c"], ["y"]),
+        helper.make_node("Add", ["y", "half"], ["yr"]),
+        helper.make_node("Cast", ["yr"], ["stylized"], to=TensorProto.UINT8),
+    ]
+    inits = [
+        helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0]),
+        helper.make_tensor("half", TensorProto.FLOAT, [], [0.5]),
+        helper.make_tensor("ax0", TensorProto.INT64, [1], [0]),
+        helper.make_tensor("table", TensorProto.FLOAT, [n, 3], table.flatten().tolist()),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "multi",
+        [
+            helper.make_tensor_value_info("frame", TensorProto.UINT8, [1, "H", "W", 3]),
+            helper.make_tensor_value_info("style", TensorProto.FLOAT, [n]),
+        ],
+        [helper.make_tensor_value_info("stylized", TensorProto.UINT8, [1, "H", "W", 3])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    styles = [{"name": k, "title": f"The {k.title()}", "artist": "Tester", "year": "2026"} for k in names]
+    meta = {
+        "stylecam.format": "1",
+        "name": path.stem,
+        "arch": arch,
+        "input_layout": "NHWC",
+        "input_dtype": "uint8",
+        "input_range": "0-255",
+        "output_layout": "NHWC",
+        "output_range": "0-255",
+        "color_order": "BGR",
+        "size_multiple": "4",
+        "styles": json.dumps(styles),
+    }
+    helper.set_model_props(model, meta)
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path
+
+
 @pytest.fixture
 def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A STYLECAM_MODELS folder with tiny 'invert', 'identity', 'constant' and 'pool4' styles; the user folder
