@@ -2,8 +2,10 @@
 
 Subcommands: ``demo``, ``image``, ``video``, ``live``, ``styles``, ``info``,
 ``bench``, and (with the ``train`` extra) ``train`` and ``export``.
-Exit codes: 0 success, 1 internal error, 2 bad input, 3 missing device or
-backend, 130 interrupted.
+Exit codes: 0 success, 1 internal error, 2 bad input (also: an image of a folder failed), 3 missing
+device or backend, 128 + the signal when interrupted (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
+Outputs follow ffmpeg's convention: an existing file is refused unless ``-y`` is given (``-n``, the
+default), and every output is written beside its target and moved into place at the end.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .errors import StylecamError
+from .errors import InputError, StylecamError
 from .frames import Frame
+from .interrupts import INTERRUPTS
 from .models import PRECISIONS, cpu_has_int8_dot
 from .status import StatusLine
 
@@ -97,6 +100,61 @@ def _add_smooth_options(p: argparse.ArgumentParser, default: str) -> None:
         help=f"temporal smoothing against flicker (default: {default})",
     )
     p.add_argument("--smooth-strength", type=float, help="0..1, how much of the previous output is kept")
+
+
+def _add_overwrite_options(p: argparse.ArgumentParser, what: str = "the output") -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "-y", "--overwrite", action="store_true", help=f"replace {what} if it exists (at the end of the run)"
+    )
+    g.add_argument(
+        "-n", "--no-overwrite", action="store_true", help=f"refuse {what} if it exists (the default)"
+    )
+
+
+#: Valid ranges of the numeric options: (lowest, highest, what to say).
+CRF_RANGE = (0, 51)
+SIZE_RANGE = (32, 8192)
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """One line naming the valid range for an option out of it (before any work starts).
+
+    Raises:
+        InputError: ``--crf``, ``--max-frames``, ``--threads``, ``--size``, ``--scale`` or
+            ``--smooth-strength`` out of range.
+    """
+    crf = getattr(args, "crf", None)
+    if crf is not None and not CRF_RANGE[0] <= crf <= CRF_RANGE[1]:
+        raise InputError(
+            f"bad --crf {crf}", f"use {CRF_RANGE[0]} to {CRF_RANGE[1]} (lower is better, 18 default)"
+        )
+    max_frames = getattr(args, "max_frames", None)
+    if max_frames is not None and max_frames < 1:
+        raise InputError(f"bad --max-frames {max_frames}", "use 1 or more")
+    threads = getattr(args, "threads", None)
+    if threads is not None and not 1 <= threads <= 1024:
+        raise InputError(
+            f"bad --threads {threads}", f"use 1 to 1024 (this machine has {os.cpu_count()} cores)"
+        )
+    strength = getattr(args, "smooth_strength", None)
+    if strength is not None and not 0.0 <= strength <= 1.0:
+        raise InputError(f"bad --smooth-strength {strength:g}", "use 0 to 1")
+    scale = getattr(args, "scale", None)
+    if scale is not None and not 0 < scale <= 8:
+        raise InputError(f"bad --scale {scale:g}", "use a factor above 0 and up to 8, such as 0.5")
+    size = getattr(args, "size", None)
+    if size:
+        from .engine import parse_size
+
+        parsed = parse_size(size)
+        sides = parsed if isinstance(parsed, tuple) else (parsed,) if isinstance(parsed, int) else ()
+        lo, hi = SIZE_RANGE
+        if any(not lo <= side <= hi for side in sides):
+            raise InputError(
+                f"bad --size {size}",
+                f"each side from {lo} to {hi} pixels (640x360, 720p), or 'full' or 'auto'",
+            )
 
 
 def _stylizer(args: argparse.Namespace):
@@ -220,19 +278,49 @@ def cmd_image(args: argparse.Namespace) -> int:
     from .sinks import ImageSink
     from .sources import ImageSource
 
-    source = ImageSource(args.inputs)
-    single = len(source.files) == 1 and not Path(args.output).is_dir() and Path(args.output).suffix != ""
-    sink = ImageSink(args.output, single=single, inputs=source.files, suffix=args.format)
+    check_options(args)
+    source = ImageSource(args.inputs, on_skip=None if args.json else _say)
+    single = (
+        len(source.files) == 1
+        and not source.folders
+        and not Path(args.output).is_dir()
+        and Path(args.output).suffix != ""
+    )
+    sink = ImageSink(
+        args.output, single=single, inputs=source.files, suffix=args.format, overwrite=args.overwrite
+    )
+    note = source.not_images_line()
+    if note and not args.json:
+        _say(note)
     st = _stylizer(args)
     progress = Progress("stylizing", len(source.files))
-    stats = Pipeline(source, _StylizeStep(st, None), [sink], progress=progress).run()
+    pipe = Pipeline(source, _StylizeStep(st, None), [sink], progress=progress)
+    with INTERRUPTS.running(pipe.stop, str(args.output)):
+        stats = pipe.run()
     progress.finish()
-    summary = _summary("image", stats, st, str(args.output), files=[str(p) for p in sink.written])
+    failed = source.failed + sink.failed
+    summary = _summary(
+        "image",
+        stats,
+        st,
+        str(args.output),
+        files=[str(p) for p in sink.written],
+        failed=[{"file": str(f), "why": why} for f, why in failed],
+        not_images=[str(p) for p in source.not_images],
+    )
+    interrupted = stats.stop_reason == "interrupted"
     if args.json:
         _emit_json(summary)
     else:
-        _say(f"wrote {len(sink.written)} image(s) to {args.output} ({stats.seconds:.2f} s)")
-    return 0
+        done = f"wrote {len(sink.written)} image(s) to {args.output} ({stats.seconds:.2f} s)"
+        if failed:
+            done += f"; {len(failed)} failed: " + ", ".join(str(f) for f, _ in failed)
+        if interrupted:
+            done = f"interrupted ({INTERRUPTS.name}): {done}"
+        _say(done)
+    if interrupted:
+        return INTERRUPTS.exit_code
+    return 2 if failed else 0
 
 
 # --------------------------------------------------------------------------- video
@@ -247,15 +335,21 @@ def cmd_video(args: argparse.Namespace) -> int:
     from .models import default_model
     from .sinks import NullSink
 
+    check_options(args)
     inp = Path(args.input)
     meta = probe(inp)  # raises InputError for a missing / non-video / empty file
     style = args.style or default_model().name
     output = Path(args.output) if args.output else _default_video_output(inp, Path(style).stem)
+    file_sink = None
     if str(output) == "-":  # null sink (benchmarks)
         sink = NullSink()
     else:
-        sink = VideoFileSink(
-            output, audio_from=None if args.no_audio else str(inp), inputs=(inp,), crf=args.crf
+        sink = file_sink = VideoFileSink(
+            output,
+            audio_from=None if args.no_audio else str(inp),
+            inputs=(inp,),
+            crf=args.crf,
+            overwrite=getattr(args, "overwrite", False),
         )
     st = _stylizer(args)
     from .smoothing import make_smoother
@@ -268,21 +362,20 @@ def cmd_video(args: argparse.Namespace) -> int:
     step = _StylizeStep(st, smoother)
     pipe = Pipeline(source, step, [sink], progress=progress, max_frames=args.max_frames)
     try:
-        stats = pipe.run()
-    except KeyboardInterrupt:
-        progress.finish()
-        _say(f"interrupted: kept the {pipe.stats.frames_out} frames done in {output}")
-        return 130
+        with INTERRUPTS.running(pipe.stop, str(output)):
+            stats = pipe.run()
     except StylecamError as exc:
         progress.finish()
-        if pipe.stats.frames_out and str(output) != "-":
-            exc.hint = (
-                exc.hint + "; " if exc.hint else ""
-            ) + f"the {pipe.stats.frames_out} frames done are in {output}"
+        if file_sink is not None and file_sink.frames_written and file_sink.outcome() not in (exc.hint or ""):
+            exc.hint = (exc.hint + "; " if exc.hint else "") + file_sink.outcome()
         raise
     finally:
         step.close()
     progress.finish()
+    if stats.stop_reason == "interrupted":
+        kept = file_sink.outcome() if file_sink is not None else f"{stats.frames_out} frames done"
+        _say(f"interrupted ({INTERRUPTS.name}): {kept}")
+        return INTERRUPTS.exit_code
     summary = _summary(
         "video",
         stats,
@@ -450,6 +543,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ns.no_audio = False
     ns.max_frames = None
     ns.crf = 20
+    ns.overwrite = args.overwrite
     code = cmd_video(ns)
     if code == 0 and not args.no_show:
         play(output)
@@ -471,6 +565,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("-o", "--output", default="stylecam-demo.mp4")
     d.add_argument("--no-show", action="store_true", help="do not play the result in a window")
     d.add_argument("--workdir", help=argparse.SUPPRESS)
+    _add_overwrite_options(d)
     _add_model_options(d)
     _add_smooth_options(d, "flow")
     d.set_defaults(func=cmd_demo)
@@ -479,6 +574,7 @@ def build_parser() -> argparse.ArgumentParser:
     im.add_argument("inputs", nargs="+", metavar="IN", help="image files and/or folders of images")
     im.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
     im.add_argument("--format", default=".png", choices=(".png", ".jpg"), help="file type for folder output")
+    _add_overwrite_options(im, "existing output images")
     _add_model_options(im)
     im.set_defaults(func=cmd_image)
 
@@ -488,8 +584,9 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", help="output video (default: IN.STYLE.mp4 beside the input; '-' discards)"
     )
     v.add_argument("--no-audio", action="store_true", help="drop the sound")
-    v.add_argument("--crf", type=int, default=18, help="H.264 quality, lower is better (default 18)")
-    v.add_argument("--max-frames", type=int, help="stop after this many frames")
+    v.add_argument("--crf", type=int, default=18, help="H.264 quality, 0-51, lower is better (default 18)")
+    v.add_argument("--max-frames", type=int, help="stop after this many frames (1 or more)")
+    _add_overwrite_options(v)
     _add_model_options(v)
     _add_smooth_options(v, "flow")
     v.set_defaults(func=cmd_video)
@@ -523,6 +620,7 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--virtual-cam-device", help="virtual camera device, e.g. /dev/video10")
     lv.add_argument("--virtual-cam-backend", help="pyvirtualcam backend (v4l2loopback, obs, unitycapture)")
     lv.add_argument("--max-frames", type=int, help=argparse.SUPPRESS)
+    _add_overwrite_options(lv, "the --record file")
     _add_model_options(lv)
     _add_smooth_options(lv, "flow")
     lv.set_defaults(func=cmd_live)
@@ -576,6 +674,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stylecam`` command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     _quiet_onnxruntime()
+    with INTERRUPTS.installed():
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     try:
         if argv and argv[0] in ("train", "export", "variants", "bench"):
             return _forward(argv[0], argv[1:])
@@ -589,8 +692,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(f"error: {exc.one_line()}")
         return exc.exit_code
     except KeyboardInterrupt:
-        _say("interrupted")
-        return 130
+        _say(f"interrupted ({INTERRUPTS.name})")
+        return INTERRUPTS.exit_code
     except BrokenPipeError:
         return 0
     except Exception as exc:  # last resort: one line, never a traceback (STYLECAM_DEBUG=1 shows it)

@@ -1072,10 +1072,11 @@ def run_live(args: argparse.Namespace) -> int:
         problem = display_problem()
         if problem is not None:
             raise DeviceError(f"no display ({problem})", NO_DISPLAY_HINT)
+    overwrite = bool(_arg(args, "overwrite", False))
     if record:
-        from .sinks import check_output_dir
+        from .media import VideoFileSink  # refuses an existing file without -y, an unknown suffix
 
-        check_output_dir(Path(record))
+        VideoFileSink(Path(record), overwrite=overwrite)
     strength = float(_arg(args, "strength", 1.0))
     if not 0.0 <= strength <= 1.0:
         raise InputError(f"bad --strength {strength:g}", "use a value from 0 to 1")
@@ -1120,6 +1121,7 @@ def run_live(args: argparse.Namespace) -> int:
         smoother=smoother,
         snapshot_dir=_arg(args, "snapshots", "snapshots"),
         record_dir=_arg(args, "recordings", "recordings"),
+        recording_sink_factory=lambda path, fps: _recording_sink(path, fps, record, overwrite),
         background_loading=True,
         log=log,
     )
@@ -1169,9 +1171,13 @@ def run_live(args: argparse.Namespace) -> int:
         max_frames=_arg(args, "max_frames"),
     )
     controller.on_quit = lambda: pipeline.stop("quit")
+    from .interrupts import INTERRUPTS
+
     interrupted = False
     try:
-        stats = pipeline.run()
+        with INTERRUPTS.running(pipeline.stop, str(record) if record else "the recordings"):
+            stats = pipeline.run()
+        interrupted = stats.stop_reason == "interrupted"
     except KeyboardInterrupt:
         stats = pipeline.stats
         interrupted = True
@@ -1204,8 +1210,17 @@ def run_live(args: argparse.Namespace) -> int:
         log(
             f"live: {stats.frames_out} frames in {stats.seconds:.1f} s ({stats.fps:.1f} fps), "
             f"latency {stats.latency_ms:.0f} ms"
+            + (f"; interrupted ({INTERRUPTS.name})" if interrupted else "")
         )
-    return 0
+    return INTERRUPTS.exit_code if interrupted else 0
+
+
+def _recording_sink(path: Path, fps: float, record: str | None, overwrite: bool):
+    """A recording's sink: ``--record FILE`` may replace FILE with ``-y``; key r makes new names."""
+    from .media import VideoFileSink
+
+    asked = record is not None and Path(path) == Path(record)
+    return VideoFileSink(path, fps=fps, timing="wallclock", overwrite=overwrite and asked)
 
 
 class _InfoTap:

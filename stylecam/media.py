@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import math
 import os
@@ -74,7 +75,15 @@ _CONTAINERS: dict[str, tuple[str, str, frozenset[str] | None, str]] = {
     ".avi": ("avi", "mpeg4", frozenset({"mp3", "ac3", "pcm_s16le"}), "libmp3lame"),
     ".webm": ("webm", "libvpx-vp9", frozenset({"opus", "vorbis"}), "libopus"),
 }
-_SUPPORTED_SUFFIXES = ".mp4, .mov, .mkv, .avi, .webm"
+_SUPPORTED_SUFFIXES = ".mp4, .m4v, .mov, .mkv, .avi, .webm"
+#: While a file is written: MP4/MOV as fragments of at most a second, so a process killed mid-run
+#: (SIGKILL, power loss) leaves every fragment written so far playable; at a clean end the file is
+#: rewritten as a normal fast-start MP4. ``delay_moov`` writes the header with the first fragment, so it
+#: carries the edit lists that hide the encoders' delays (B-frames, AAC priming) and keep the sound in
+#: sync (``empty_moov`` would shift the video by the B-frame delay).
+_FRAGMENTED = {"movflags": "frag_keyframe+delay_moov+default_base_moof", "frag_duration": "1000000"}
+#: Matroska and WebM: clusters of at most a second, likewise.
+_CLUSTERED = {"cluster_time_limit": "1000"}
 
 
 # --------------------------------------------------------------------------- probe
@@ -401,6 +410,9 @@ class VideoFileSource:
         stream.thread_type = "AUTO"
         self._container = container
         self._frames = container.decode(stream)
+        self._stream = stream
+        self._flushed: list[av.VideoFrame] = []
+        self._failure: InputError | None = None
         self._time_base = stream.time_base
         self._start_pts = stream.start_time
         self._pass_count = 0
@@ -429,31 +441,43 @@ class VideoFileSource:
     def _next_decoded(self) -> av.VideoFrame | None:
         assert self.probe is not None and self._frames is not None
         while True:
+            if self._flushed:  # frames the decoder still held when the file broke off
+                return self._flushed.pop(0)
+            if self._failure is not None:
+                self._done = True
+                raise self._failure
             try:
                 vf = next(self._frames)
             except StopIteration:
                 vf = None
             except av.error.FFmpegError as exc:
-                self._done = True
                 reason = getattr(exc, "strerror", None) or str(exc)
-                raise InputError(
-                    f"{self.path}: decoding failed at frame {self._pass_count}: {reason}",
-                    hint="the file is damaged; the frames before it were delivered",
-                ) from None
+                self._drain_decoder()
+                self._failure = InputError(
+                    f"{self.path} is damaged: {self._pass_count + len(self._flushed)} frames could be "
+                    f"decoded ({reason})",
+                    hint="every frame before the damage was used",
+                )
+                continue
             if vf is not None:
                 return vf
             if self.probe.truncated:
                 self._done = True
                 raise InputError(
-                    f"{self.path} is truncated: decoding stopped at frame {self._pass_count} "
-                    f"of {self.probe.declared_frames}",
-                    hint="the frames before it were delivered; re-download or re-export the file",
+                    f"{self.path} is truncated: {self._pass_count} of its {self.probe.declared_frames} "
+                    "frames could be decoded",
+                    hint="all of them were used; re-download or re-export the file for the rest",
                 )
             if not self.loop or self._pass_count == 0:
                 self._done = True
                 return None
             self._pass_offset = self._last_pts + 1.0 / self.probe.fps
             self._open_pass()
+
+    def _drain_decoder(self) -> None:
+        """After a read error: the frames still inside the decoder (its threads hold a few)."""
+        with contextlib.suppress(av.error.FFmpegError, ValueError):
+            self._flushed = list(self._stream.codec_context.decode(None))
 
     def _to_frame(self, vf: av.VideoFrame) -> Frame:
         assert self.probe is not None
@@ -556,10 +580,20 @@ class VideoFileSink:
         preset: x264/x265 speed preset.
         pix_fmt: encoder pixel format.
         timing: ``"auto"``, ``"index"`` or ``"wallclock"`` (see above).
+        overwrite: replace an existing file at ``path`` (only at the end, see below); without it an
+            existing file is refused here, before any work (ffmpeg's ``-n``; ``-y`` on the command line).
+
+    Files are never half-replaced: the frames go to a temporary file beside ``path``
+    (``NAME.part.mp4``), moved into place by :meth:`close` once it is complete, so a failed, empty or
+    interrupted run never destroys a file that was there. MP4 and MOV are written as fragments of at
+    most a second, so a killed process (SIGKILL) leaves ``NAME.part.mp4`` playable up to its last second;
+    a clean :meth:`close` rewrites it as a normal fast-start MP4 (index first). After :meth:`close`,
+    :attr:`kept` is the file that holds the frames (``None`` when none were kept) and
+    :attr:`frames_kept` their number.
 
     Raises:
-        OutputError: the folder is missing or not writable, the path is a folder, or it
-            is the input file.
+        OutputError: the folder is missing or not writable, the path is a folder, it is the input file,
+            it exists (without ``overwrite``), or its suffix names a format that is not written.
     """
 
     inline = False
@@ -576,6 +610,7 @@ class VideoFileSink:
         preset: str = "veryfast",
         pix_fmt: str = "yuv420p",
         timing: Literal["auto", "index", "wallclock"] = "auto",
+        overwrite: bool = False,
     ) -> None:
         if timing not in ("auto", "index", "wallclock"):
             raise ValueError(f"timing must be 'auto', 'index' or 'wallclock', not {timing!r}")
@@ -589,17 +624,23 @@ class VideoFileSink:
         self.preset = preset
         self.pix_fmt = pix_fmt
         self.timing = timing
-        suffix = self.path.suffix.lower()
-        if suffix in _CONTAINERS:
-            self._format, default_codec, self._audio_copy, self._audio_encoder = _CONTAINERS[suffix]
-        else:
-            log.warning(
-                "unknown video suffix %r for %s; writing MP4 (%s)", suffix, self.path, _SUPPORTED_SUFFIXES
-            )
-            self._format, default_codec, self._audio_copy, self._audio_encoder = _CONTAINERS[".mp4"]
-        self.codec = codec or default_codec
+        self.overwrite = overwrite
         self._check_path(self.audio_from, *self.inputs)
+        suffix = self.path.suffix.lower()
+        if suffix not in _CONTAINERS:
+            what = f"'{suffix}' files" if suffix else "a file without a suffix"
+            raise OutputError(
+                f"cannot write {what} ({self.path.name})",
+                hint=f"end -o with one of {_SUPPORTED_SUFFIXES}",
+            )
+        self._format, default_codec, self._audio_copy, self._audio_encoder = _CONTAINERS[suffix]
+        self.codec = codec or default_codec
         self.frames_written = 0
+        self.kept: Path | None = None
+        self.frames_kept = 0
+        self.faststart = False
+        self._part: Path | None = None
+        self._io_failed: OutputError | None = None
         self.audio_mode: str | None = None  # 'copy' | 'transcode' | None, known after open()
         self._container: av.container.OutputContainer | None = None
         self._vstream: av.video.stream.VideoStream | None = None
@@ -631,6 +672,8 @@ class VideoFileSink:
                 raise OutputError(
                     f"output would overwrite the input: {p}", hint="choose a different output file name"
                 )
+        if p.exists() and not self.overwrite:
+            raise OutputError(f"{p} already exists", hint="add -y to replace it, or choose another -o")
 
     def open(self, info: StreamInfo) -> None:
         """Create the file and its streams for ``info.width`` x ``info.height`` frames.
@@ -651,13 +694,17 @@ class VideoFileSink:
         enc_w, enc_h = self.width, self.height
         if self.pix_fmt in ("yuv420p", "yuvj420p", "nv12", "yuv420p10le"):
             enc_w, enc_h = enc_w + enc_w % 2, enc_h + enc_h % 2
-        options = {"movflags": "+faststart"} if self._format in ("mp4", "mov") else {}
+        options = {"flush_packets": "1"}  # every packet to the file at once: a killed run loses nothing muxed
+        if self._format in ("mp4", "mov"):
+            options.update(_FRAGMENTED)
+        elif self._format in ("matroska", "webm"):
+            options.update(_CLUSTERED)
+        self._part = _free_name(self.path, "part")
         try:
-            self._container = av.open(str(self.path), "w", format=self._format, options=options)
+            self._container = av.open(str(self._part), "w", format=self._format, options=options)
         except (av.error.FFmpegError, OSError) as exc:
-            raise OutputError(
-                f"cannot create {self.path}: {exc}", hint="check the path and free disk space"
-            ) from None
+            _remove(self._part)
+            raise _io_error(self.path, exc, "cannot create") from None
         try:
             self._add_video_stream(enc_w, enc_h)
             if self.audio_from is not None:
@@ -666,7 +713,7 @@ class VideoFileSink:
         except Exception:
             self._container.close()
             self._container = None
-            _remove(self.path)
+            _remove(self._part)
             raise
         self._enc_size = (enc_w, enc_h)
         self._first_index: int | None = None
@@ -746,7 +793,8 @@ class VideoFileSink:
             if self._audio is not None:
                 self._audio.pump(self._container, self._video_end, final=False)
         except (av.error.FFmpegError, OSError) as exc:
-            raise OutputError(f"cannot write {self.path}: {exc}", hint="check free disk space") from None
+            self._io_failed = _io_error(self.path, exc)
+            raise self._io_failed from None
 
     def _fit(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
@@ -776,13 +824,16 @@ class VideoFileSink:
         return max(int(pts), self._last_pts + 1)
 
     def close(self) -> None:
-        """Flush the encoder, write the rest of the audio (up to the video's end) and the trailer.
+        """Flush the encoder, write the rest of the audio (up to the video's end) and the trailer, and
+        move the file into place (MP4/MOV: rewritten as a fast-start file first).
 
-        Safe to call twice, and after an exception mid-stream: the frames written so
-        far stay playable. A file to which no frame was written is removed.
+        Safe to call twice, and after an exception mid-stream: the frames written so far stay playable.
+        When no frame was written, nothing is left and a file that was at ``path`` is untouched. After a
+        write failed (a full disk), the frames whose fragments are complete are kept at ``path`` (a
+        fragmented MP4, not rewritten: there is no room) or, for other formats, nothing.
 
         Raises:
-            OutputError: the file could not be finalised.
+            OutputError: the file could not be finalised; its message says what was kept, and where.
         """
         if self._closed:
             return
@@ -790,31 +841,187 @@ class VideoFileSink:
         container, self._container = self._container, None
         if container is None:
             return
-        errors: list[str] = []
-        if self.frames_written:
+        part = self._part
+        assert part is not None
+        errors: list[BaseException] = []
+        if self.frames_written and self._io_failed is None:
             try:
                 assert self._vstream is not None
                 container.mux(self._vstream.encode(None))
             except (av.error.FFmpegError, OSError, ValueError) as exc:
-                errors.append(f"flushing video: {exc}")
-            if self._audio is not None:
+                errors.append(exc)
+            if self._audio is not None and not errors:
                 try:
                     self._audio.pump(container, self._video_end, final=True)
                 except (av.error.FFmpegError, OSError, ValueError) as exc:
-                    errors.append(f"writing audio: {exc}")
+                    errors.append(exc)
         if self._audio is not None:
             self._audio.close()
         try:
             container.close()
         except (av.error.FFmpegError, OSError, ValueError) as exc:
-            errors.append(f"writing the trailer: {exc}")
+            errors.append(exc)
         if not self.frames_written:
-            _remove(self.path)
+            _remove(part)
             return
-        if errors:
+        failed = self._io_failed
+        if failed is None and errors:
+            failed = _io_error(self.path, errors[0], "cannot finish")
+        if failed is not None:
+            self._keep_what_plays(part)
+            if self._io_failed is None:  # the write itself went well: this is news for the caller
+                raise OutputError(failed.message, hint=self.outcome())
+            return
+        try:
+            if self._format in ("mp4", "mov"):
+                self._rewrite_faststart(part)
+            else:
+                self._move_into_place(part)
+        except OutputError:
+            raise
+        except (av.error.FFmpegError, OSError) as exc:
+            err = _io_error(self.path, exc, "cannot finish")
+            self._keep_what_plays(part)
+            raise OutputError(err.message, hint=self.outcome()) from None
+
+    def outcome(self) -> str:
+        """What :meth:`close` left, in words: the file and frames kept, or that nothing was kept."""
+        if self.kept is None:
+            before = "; the file that was there is untouched" if self.path.exists() else ""
+            return f"no frames were kept{before}"
+        how = (
+            ""
+            if self.faststart or self.kept.suffix.lower() not in (".mp4", ".m4v", ".mov")
+            else (", playable but not fast-start")
+        )
+        return f"the {self.frames_kept} frames done are in {self.kept}{how}"
+
+    def _rewrite_faststart(self, part: Path) -> None:
+        """Remux the fragmented ``part`` into a normal MP4 with its index first, then move it into place."""
+        final = _free_name(self.path, "faststart")
+        try:
+            with av.open(str(part), "r") as src:
+                streams = [s for s in src.streams if s.type in ("video", "audio")]
+                with av.open(str(final), "w", format=self._format, options={"movflags": "+faststart"}) as dst:
+                    out = {s.index: dst.add_stream_from_template(s) for s in streams}
+                    for packet in src.demux(*streams):
+                        if packet.dts is None and packet.pts is None:
+                            continue  # the demuxer's end-of-stream marker
+                        packet.stream = out[packet.stream_index]
+                        dst.mux(packet)
+        except BaseException:
+            _remove(final)
+            raise
+        self.faststart = True
+        self._move_into_place(final)
+        _remove(part)
+
+    def _move_into_place(self, src: Path) -> None:
+        _move(src, self.path, self.overwrite)
+        self.kept = self.path
+        self.frames_kept = self.frames_written
+
+    def _keep_what_plays(self, part: Path) -> None:
+        """After a failed write: keep the complete fragments of an MP4 at ``path``, else nothing."""
+        frames = 0
+        if self._format in ("mp4", "mov") and _trim_to_whole_fragments(part):
+            try:
+                frames = probe(part).frame_count
+            except InputError:
+                frames = 0
+        if frames == 0:
+            _remove(part)
+            return
+        try:
+            _move(part, self.path, self.overwrite)
+            self.kept = self.path
+        except OutputError:
+            self.kept = part  # the target appeared meanwhile: the frames stay beside it
+        self.frames_kept = frames
+
+
+def _free_name(path: Path, tag: str) -> Path:
+    """``NAME.TAG.SUFFIX`` beside ``path`` (``NAME.TAG2.SUFFIX``, ... when taken)."""
+    for n in range(1, 1000):
+        candidate = path.with_name(f"{path.stem}.{tag}{n if n > 1 else ''}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise OutputError(f"too many {tag} files beside {path}", hint="remove them")
+
+
+def _move(src: Path, dst: Path, overwrite: bool) -> None:
+    """Rename ``src`` to ``dst``; without ``overwrite`` never replace a ``dst`` that exists (also one that
+    appeared while the run went on)."""
+    if overwrite:
+        os.replace(src, dst)
+        return
+    try:
+        os.link(src, dst)  # fails if dst exists: no race between a check and the rename
+    except FileExistsError:
+        raise OutputError(
+            f"{dst} appeared while stylecam was writing", hint=f"the frames are in {src}"
+        ) from None
+    except OSError:  # a file system without hard links
+        if dst.exists():
             raise OutputError(
-                f"{self.path} may be incomplete: {'; '.join(errors)}", hint="check free disk space"
-            )
+                f"{dst} appeared while stylecam was writing", hint=f"the frames are in {src}"
+            ) from None
+        os.replace(src, dst)
+        return
+    src.unlink()
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    code = getattr(exc, "errno", None)
+    return code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) or "No space left" in str(exc)
+
+
+def _io_error(path: Path, exc: BaseException, doing: str = "cannot write") -> OutputError:
+    """One line for a failed write: a full disk named as such, with the folder."""
+    folder = path.parent.resolve()
+    if _is_disk_full(exc):
+        return OutputError(f"disk full: no space left to write {path.name} in {folder}", "free some space")
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return OutputError(f"{doing} {path}: {reason}", hint="check the folder and its free space")
+
+
+def _trim_to_whole_fragments(path: Path) -> bool:
+    """Cut a fragmented MP4 after its last complete fragment (``moof`` + ``mdat``); ``False`` if it has
+    no index (``moov``) or no complete fragment."""
+    try:
+        size = path.stat().st_size
+        good = 0
+        pos = 0
+        have_moov = in_fragment = False
+        fragments = 0
+        with path.open("rb") as fh:
+            while pos + 8 <= size:
+                fh.seek(pos)
+                head = fh.read(16)
+                n, kind = int.from_bytes(head[:4], "big"), head[4:8]
+                if n == 1 and len(head) == 16:
+                    n = int.from_bytes(head[8:16], "big")
+                elif n == 0:
+                    n = size - pos
+                if n < 8 or pos + n > size:
+                    break
+                pos += n
+                if kind == b"moov":
+                    have_moov, good = True, pos
+                elif kind == b"moof":
+                    in_fragment = True
+                elif kind == b"mdat" and in_fragment:
+                    in_fragment, good = False, pos
+                    fragments += 1
+                elif not in_fragment:
+                    good = pos
+        if not have_moov or not fragments:
+            return False
+        if good < size:
+            os.truncate(path, good)
+        return True
+    except OSError:
+        return False
 
 
 def _remove(path: Path) -> None:

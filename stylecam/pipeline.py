@@ -15,7 +15,13 @@ The three stages are joined by bounded queues and one stop event:
 Every put and get has a timeout and checks the stop event, so when any stage
 raises, :meth:`Pipeline.run` returns within a fraction of a second and
 re-raises that error. Sinks are always closed, so a video file written up to
-the error, or up to Ctrl-C, stays playable.
+the error, or up to Ctrl-C, stays playable. A source that fails mid-stream with a
+:class:`~stylecam.errors.StylecamError` (a truncated file) ends the stream there:
+every frame it delivered is processed and written, then that error is raised.
+
+``frames_in`` counts the frames that entered processing plus those a live source
+dropped; frames read ahead and left in the queue at a stop (``max_frames``, Ctrl-C)
+are not counted.
 
 Example:
     >>> stats = Pipeline(source, process, [sink]).run()  # doctest: +SKIP
@@ -33,6 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import StylecamError
 from .frames import Frame, StreamInfo
 from .streams import Sink, Source
 
@@ -116,6 +123,7 @@ class Pipeline:
         self._out: queue.Queue = queue.Queue(maxsize=max(1, queue_size))
         self._stop = threading.Event()
         self._error: BaseException | None = None
+        self._source_error: StylecamError | None = None
         self._error_lock = threading.Lock()
         self.progress = progress
         self.progress_interval = progress_interval
@@ -159,6 +167,7 @@ class Pipeline:
                             q.put_nowait(old)
                             return True
                         self.stats.dropped += 1
+                        self.stats.frames_in += 1
         return False
 
     def _get(self, q: queue.Queue, *, until_end: bool = False) -> object | None:
@@ -183,9 +192,11 @@ class Pipeline:
                 if frame is None:
                     self._put(self._in, _END, drop_oldest=False)
                     return
-                self.stats.frames_in += 1
                 if not self._put(self._in, frame, drop_oldest=self.live):
                     return
+        except StylecamError as exc:  # the stream ends here; what came before it is finished
+            self._source_error = exc
+            self._put(self._in, _END, drop_oldest=False)
         except BaseException as exc:
             self._fail(exc)
 
@@ -261,6 +272,8 @@ class Pipeline:
             raise interrupted
         if self._error is not None:
             raise self._error
+        if self._source_error is not None:
+            raise self._source_error
         if close_error is not None:
             raise close_error
         return stats
@@ -281,6 +294,7 @@ class Pipeline:
                 stats.stop_reason = stats.stop_reason or "end"
                 break
             frame: Frame = item  # type: ignore[assignment]
+            stats.frames_in += 1
             t0 = time.perf_counter()
             image = self.process(frame)
             processed += 1

@@ -6,6 +6,7 @@ The video-file sink is in :mod:`stylecam.media`, the window in
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -63,10 +64,18 @@ class ImageSink:
     """Writes each frame as an image file.
 
     Args:
-        target: a file path (for one image) or a folder (for several; files
-            are named after the source image's stem, or ``frame_000123``).
-        inputs: the input files, which are never overwritten.
+        target: a file path (for one image) or a folder (for several).
+        single: ``target`` is the one output file.
+        inputs: the input files, which are never overwritten; in a folder their outputs are named
+            after them and kept distinct (``photo.png``; ``photo.jpg.png`` and ``photo.webp.png`` when
+            several inputs share the stem ``photo``; ``-2``, ``-3``... after that).
         suffix: the image format for folder output (``.png`` or ``.jpg``).
+        overwrite: replace existing output files; without it they are refused before any work.
+
+    Each image is written to ``NAME.part`` beside its target and renamed into place once complete, so a
+    full disk or an interrupted run never leaves half an image or replaces one with a broken file. A frame
+    that cannot be encoded is recorded in :attr:`failed` and the next one follows; a full disk ends the
+    run with one line that says so.
     """
 
     inline = False
@@ -79,18 +88,22 @@ class ImageSink:
         inputs: list[Path] | None = None,
         suffix: str = ".png",
         quality: int = 95,
+        overwrite: bool = False,
     ) -> None:
         self.target = Path(target)
         self.single = single
         self.inputs = list(inputs or [])
         self.suffix = suffix if suffix.startswith(".") else "." + suffix
         self.quality = quality
+        self.overwrite = overwrite
         self.written: list[Path] = []
+        self.failed: list[tuple[Path, str]] = []
         if single:
             check_output_dir(self.target)
             if self.target.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"):
                 raise OutputError(
-                    f"cannot tell the image format of {self.target}", "end -o with .png or .jpg"
+                    f"cannot write '{self.target.suffix}' images ({self.target.name})",
+                    "end -o with .png, .jpg, .jpeg, .bmp, .webp, .tif or .tiff",
                 )
         else:
             if self.target.exists() and not self.target.is_dir():
@@ -99,34 +112,83 @@ class ImageSink:
                 )
             # an existing folder must itself be writable; a new one needs a writable parent
             check_output_dir(self.target / "_" if self.target.exists() else self.target)
-        for src in self.inputs:
-            for out in self._planned(src):
-                if same_file(out, src):
-                    raise OutputError(f"output {out} would overwrite the input", "choose another -o")
+        self._names = self._plan(self.inputs)
+        for src, out in self._names.items():
+            if same_file(out, src):
+                raise OutputError(f"output {out} would overwrite the input", "choose another -o")
+        existing = [out for out in self._names.values() if out.exists()]
+        if single and not self.inputs and self.target.exists():
+            existing = [self.target]
+        if existing and not overwrite:
+            more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+            raise OutputError(
+                f"{existing[0]} already exists{more}", "add -y to replace, or choose another -o"
+            )
 
-    def _planned(self, src: Path) -> list[Path]:
+    def _plan(self, inputs: list[Path]) -> dict[Path, Path]:
+        """One distinct output per input."""
         if self.single:
-            return [self.target]
-        return [self.target / f"{src.stem}{self.suffix}"]
+            return {src: self.target for src in inputs[:1]}
+        stems: dict[str, int] = {}
+        for src in inputs:
+            stems[src.stem.lower()] = stems.get(src.stem.lower(), 0) + 1
+        names: dict[Path, Path] = {}
+        taken: set[str] = set()
+        for src in inputs:
+            base = src.stem if stems[src.stem.lower()] == 1 else src.name
+            name, n = base, 1
+            while name.lower() in taken:
+                n += 1
+                name = f"{base}-{n}"
+            taken.add(name.lower())
+            names[src] = self.target / f"{name}{self.suffix}"
+        return names
 
     def open(self, info: StreamInfo) -> None:
         if not self.single:
             self.target.mkdir(parents=False, exist_ok=True)
 
-    def write(self, frame: Frame, image: np.ndarray) -> None:
+    def _path_for(self, frame: Frame) -> Path:
         if self.single:
-            path = self.target
-        else:
-            stem = frame.name or f"frame_{frame.index:06d}"
-            path = self.target / f"{stem}{self.suffix}"
+            return self.target
+        src = frame.extra.get("path")
+        if src is not None and Path(src) in self._names:
+            return self._names[Path(src)]
+        stem = frame.name or f"frame_{frame.index:06d}"
+        return self.target / f"{stem}{self.suffix}"
+
+    def write(self, frame: Frame, image: np.ndarray) -> None:
+        path = self._path_for(frame)
         ext = path.suffix.lower()
         params = [cv2.IMWRITE_JPEG_QUALITY, self.quality] if ext in (".jpg", ".jpeg") else []
         ok, data = cv2.imencode(ext, image, params)
         if not ok:
-            raise OutputError(f"could not encode {path}", "use .png or .jpg")
+            if self.single:
+                raise OutputError(f"could not encode {path}", "use .png or .jpg")
+            self.failed.append((Path(frame.extra.get("path", path)), f"could not encode {path.name}"))
+            return
         tmp = path.with_name(path.name + ".part")
-        data.tofile(str(tmp))
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data.tobytes())
+            if self.overwrite:
+                os.replace(tmp, path)
+            else:
+                os.link(tmp, path)  # never replaces a file that appeared meanwhile
+                tmp.unlink()
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                done = f"the {len(self.written)} image(s) done are in {path.parent}" if self.written else ""
+                raise OutputError(
+                    f"disk full: no space left to write {path.name} in {path.parent.resolve()}",
+                    "free some space" + (f"; {done}" if done else ""),
+                ) from None
+            if isinstance(exc, FileExistsError):
+                raise OutputError(
+                    f"{path} appeared while stylecam was writing", "add -y to replace"
+                ) from None
+            raise OutputError(f"cannot write {path} ({exc.strerror})", "check the folder") from None
         self.written.append(path)
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ Video files are in :mod:`stylecam.media`, cameras in :mod:`stylecam.camera`;
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -66,21 +66,41 @@ def list_images(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
+def _not_images(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() not in IMAGE_SUFFIXES
+    )
+
+
 class ImageSource:
     """A sequence of still images (files and/or folders), each one frame.
 
-    Frames may differ in size; ``Frame.name`` carries the file stem so an
-    image sink can name its outputs. Images are checked when opened, so a bad
-    file is reported before any work starts.
+    Frames may differ in size; ``Frame.name`` carries the file stem and ``Frame.extra["path"]`` the file,
+    so an image sink can name its outputs. A file named on its own that is not an image is an error
+    before any work starts; in a folder, files without an image suffix are listed in :attr:`not_images`
+    (:meth:`not_images_line` says so in one line), and an image that cannot be read is skipped with a line
+    through ``on_skip``, recorded in :attr:`failed`, and the next one follows.
+
+    Args:
+        paths: image files and folders.
+        on_skip: called with one line for each image skipped because it cannot be read.
     """
 
     live = False
 
-    def __init__(self, paths: Sequence[str | Path]) -> None:
+    def __init__(self, paths: Sequence[str | Path], on_skip: Callable[[str], None] | None = None) -> None:
         files: list[Path] = []
+        self.folders: list[Path] = []
+        self.not_images: list[Path] = []
+        self.failed: list[tuple[Path, str]] = []
+        self._on_skip = on_skip
         for p in map(Path, paths):
             if p.is_dir():
                 found = list_images(p)
+                self.folders.append(p)
+                self.not_images += _not_images(p)
                 if not found:
                     raise InputError(
                         f"no images in folder {p}", f"put {', '.join(sorted(IMAGE_SUFFIXES)[:5])} files there"
@@ -98,19 +118,51 @@ class ImageSource:
             raise InputError("no input images given", "name one or more image files or a folder")
         self.files = files
         self._next = 0
+        self._first: np.ndarray | None = None
+
+    def not_images_line(self) -> str | None:
+        """One line naming the files of the folders that were passed over as not images, if any."""
+        if not self.not_images:
+            return None
+        names = ", ".join(p.name for p in self.not_images[:5])
+        more = f" and {len(self.not_images) - 5} more" if len(self.not_images) > 5 else ""
+        return f"skipped {len(self.not_images)} file(s) that are not images: {names}{more}"
+
+    def _read_next(self) -> tuple[int, np.ndarray] | None:
+        """The next readable image; unreadable ones are skipped (one at a time when there is only one)."""
+        while self._next < len(self.files):
+            i = self._next
+            self._next += 1
+            try:
+                return i, read_image(self.files[i])
+            except InputError as exc:
+                if len(self.files) == 1:
+                    raise
+                self.failed.append((self.files[i], exc.message))
+                if self._on_skip is not None:
+                    self._on_skip(f"skipped {exc.message}")
+        return None
 
     def open(self) -> StreamInfo:
-        first = read_image(self.files[0])
-        self._first = first
-        h, w = first.shape[:2]
+        first = self._read_next()
+        if first is None:
+            raise InputError(
+                f"none of the {len(self.files)} images could be read",
+                "use JPEG, PNG, BMP, WebP or TIFF files",
+            )
+        self._first_index, self._first = first
+        h, w = self._first.shape[:2]
         return StreamInfo(width=w, height=h, fps=0.0, frame_count=len(self.files), source=str(self.files[0]))
 
     def read(self) -> Frame | None:
-        if self._next >= len(self.files):
-            return None
-        i = self._next
-        self._next += 1
-        img = self._first if i == 0 else read_image(self.files[i])
+        if self._first is not None:
+            i, img = self._first_index, self._first
+            self._first = None
+        else:
+            item = self._read_next()
+            if item is None:
+                return None
+            i, img = item
         return Frame(
             index=i,
             image=img,

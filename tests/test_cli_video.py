@@ -111,9 +111,9 @@ def test_ctrl_c_leaves_a_playable_file(models_dir, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    # wait until some frames are done, then press Ctrl-C
+    # wait until some frames are done (they go to out.part.mp4 until the end), then press Ctrl-C
     deadline = time.time() + 60
-    while time.time() < deadline and not out.exists():
+    while time.time() < deadline and not (tmp_path / "out.part.mp4").exists():
         time.sleep(0.05)
     time.sleep(1.5)
     proc.send_signal(signal.SIGINT)
