@@ -411,6 +411,17 @@ def find_blend(weights: dict[str, float]) -> ModelInfo:
     files = {info.path for info in infos.values()}
     first = next(iter(infos.values()))
     if len(files) != 1 or not first.is_multi_style:
+        # a user's own style sits in a file that holds the shipped styles too: look for one with them all
+        for folder, origin in search_dirs():
+            for path in sorted(folder.glob("*.onnx")) if folder.is_dir() else ():
+                if is_variant_file(path):
+                    continue
+                try:
+                    info = ModelInfo(path, path.stem, origin, read_metadata(path))
+                except ModelError:
+                    continue
+                if set(weights) <= {st["name"] for st in info.styles}:
+                    return info.with_weights(weights)
         where = ", ".join(f"{n} in {i.path.name}" for n, i in infos.items())
         raise ModelError(
             f"cannot blend styles of different networks ({where})",

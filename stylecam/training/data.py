@@ -121,3 +121,99 @@ class ContentSampler:
             crops.append(np.ascontiguousarray(crop))
         arr = np.stack(crops)
         return torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 255.0
+
+
+#: a painting must have at least this many pixels on its shorter side
+MIN_PAINTING_SIDE = 256
+
+
+#: EXIF makes of phones: a picture taken with one is a photo, not a reproduction of a painting (museums
+#: photograph paintings too, with studio cameras such as a Sinar or a Phase One, so a camera alone says
+#: nothing)
+PHONE_MAKES = (
+    "apple",
+    "samsung",
+    "google",
+    "huawei",
+    "xiaomi",
+    "oneplus",
+    "motorola",
+    "oppo",
+    "vivo",
+    "nokia",
+)
+
+
+def check_painting(path: str | os.PathLike, photos: list[Path] | None = None) -> None:
+    """Refuse what cannot teach a style: a missing or unreadable file, a painting smaller than
+    :data:`MIN_PAINTING_SIDE` on its shorter side, a grey-scale picture, or a photo: one of the training
+    ``photos``, or a picture whose EXIF data says a phone took it or where (GPS).
+
+    Raises:
+        InputError: naming the problem and what to give instead.
+    """
+    path = Path(path)
+    img = read_rgb(path)
+    h, w = img.shape[:2]
+    if min(h, w) < MIN_PAINTING_SIDE:
+        raise InputError(
+            f"the painting {path.name} is only {w}x{h}",
+            f"give a picture of at least {MIN_PAINTING_SIDE} pixels on its shorter side (its brush strokes "
+            "must be visible)",
+        )
+    small = cv2.resize(img, (64, 64), interpolation=cv2.INTER_AREA).astype(np.int16)
+    spread = np.abs(small - small.mean(axis=2, keepdims=True)).mean()
+    if spread < 2.0:
+        raise InputError(
+            f"the painting {path.name} is grey-scale",
+            "a style takes its colours from the painting: give a colour picture",
+        )
+    exif = exif_tags(path)
+    make = exif.get(0x010F, "")
+    if 0x8825 in exif or any(make.lower().startswith(m) for m in PHONE_MAKES):
+        taken = f"taken with {make} {exif.get(0x0110, '')}".strip() if make else "with a GPS position"
+        raise InputError(
+            f"{path.name} is a photo ({taken}), not a painting",
+            "give a picture of a painting (a scan or a museum's reproduction)",
+        )
+    if photos:
+        size = path.stat().st_size
+        same = [p for p in photos if p.stat().st_size == size and p.read_bytes() == path.read_bytes()]
+        if same:
+            raise InputError(
+                f"{path.name} is one of the training photos ({same[0]})", "give a painting with --style"
+            )
+
+
+def exif_tags(path: str | os.PathLike) -> dict[int, str]:
+    """The first EXIF directory of a JPEG: tag -> text for ASCII tags, '' for the others (GPS 0x8825...)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return {}
+    start = head.find(b"Exif\x00\x00")
+    if not head.startswith(b"\xff\xd8") or start < 0:
+        return {}
+    tiff = head[start + 6 :]
+    order = {b"II": "little", b"MM": "big"}.get(tiff[:2])
+    if order is None or len(tiff) < 8:
+        return {}
+
+    def num(at: int, size: int) -> int:
+        return int.from_bytes(tiff[at : at + size], order)  # type: ignore[arg-type]
+
+    found: dict[int, str] = {}
+    ifd = num(4, 4)
+    count = num(ifd, 2) if ifd + 2 <= len(tiff) else 0
+    for i in range(min(count, 256)):
+        entry = ifd + 2 + 12 * i
+        if entry + 12 > len(tiff):
+            break
+        tag, kind, n = num(entry, 2), num(entry + 2, 2), num(entry + 4, 4)
+        text = ""
+        if kind == 2:  # ASCII
+            at = entry + 8 if n <= 4 else num(entry + 8, 4)
+            text = tiff[at : at + n].split(b"\x00")[0].decode("ascii", "replace").strip()
+        found[tag] = text
+    return found

@@ -79,6 +79,10 @@ def net_from_checkpoint(ckpt: dict[str, Any]) -> nn.Module:
     """The network stored in a checkpoint, in eval mode, on the CPU."""
     arch = ckpt["config"].get("arch", "fast")
     n_styles = max(1, len(ckpt["config"].get("styles") or []))
+    if ckpt["config"].get("base"):  # a new style beside a painting network's: export them together
+        from .base import merge_into_base, read_base
+
+        return merge_into_base(read_base(ckpt["config"]["base"])[0], ckpt["model"]).eval()
     try:
         net = build_net(arch, n_styles)
         net.load_state_dict(ckpt["model"])
@@ -94,6 +98,14 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
     cfg = ckpt["config"]
     paintings = list(cfg.get("styles") or [])
     names = list(cfg.get("names") or [])
+    base_styles: list[dict[str, str]] = []
+    if cfg.get("base"):
+        from .base import read_base
+
+        base_styles = read_base(cfg["base"])[1]
+        if not paintings:  # one new painting
+            paintings = [cfg.get("style", "")]
+            names = [cfg.get("name", "")] if cfg.get("name") else []
     info = painting_info(cfg.get("style", "") or "", cfg.get("name", ""))
     size = int(cfg.get("size", 256))
     training = {
@@ -123,6 +135,9 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
         "wall_time_s": round(float(ckpt.get("elapsed", 0.0)), 1),
         "final_losses": {k: round(float(v), 5) for k, v in (ckpt.get("losses") or {}).items()},
     }
+    if cfg.get("base"):
+        training["base"] = Path(str(cfg["base"])).name
+        training["tune"] = cfg.get("tune", "norms")
     meta = {
         **contract_metadata(str(cfg.get("name") or info["name"]), str(cfg.get("arch", "fast"))),
         "title": info["title"],
@@ -132,7 +147,7 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
         "training": json.dumps(training, sort_keys=True),
     }
     if paintings:  # one network, several styles: the registry lists each one
-        styles = []
+        styles = list(base_styles)
         for i, p in enumerate(paintings):
             one = painting_info(p, names[i] if len(names) == len(paintings) else "")
             styles.append({k: one[k] for k in ("name", "title", "artist", "year")})

@@ -265,6 +265,26 @@ def build_net(arch: str, n_styles: int = 1) -> nn.Module:
     return NETS[arch]()
 
 
+def paint_net_from_state(state: dict[str, torch.Tensor]) -> PaintNet:
+    """A :class:`PaintNet` shaped after ``state`` (widths, residual blocks, kernels and number of styles are
+    read from the tensors' shapes) with those weights loaded. Keys as in ``PaintNet.state_dict()``.
+
+    Raises:
+        ValueError: ``state`` is not a painting network's.
+    """
+    try:
+        widths = tuple(int(state[f"down.{i}.conv.weight"].shape[0]) for i in range(3))
+        n_res = len({k.split(".")[1] for k in state if k.startswith("res.")})
+        k_in = int(state["down.0.conv.weight"].shape[-1])
+        k_out = int(state["out.1.weight"].shape[-1])
+        n_styles = int(state["down.0.norm.weight"].shape[0])
+    except (KeyError, IndexError) as exc:
+        raise ValueError(f"not a painting network ({exc})") from None
+    net = PaintNet(n_styles, widths, n_res, k_in, k_out)  # type: ignore[arg-type]
+    net.load_state_dict(state)
+    return net
+
+
 def is_multi_style(net: nn.Module) -> bool:
     """Whether ``net`` takes the style weights as a second input (``forward(x, style)``)."""
     return isinstance(net, PaintNet)

@@ -103,6 +103,11 @@ class TrainConfig:
     sample_every: int = 100
     log_every: int = 10
     exclude: list[str] = field(default_factory=list)
+    #: a multi-style painting network (.onnx) to start from: the new styles get their own norm
+    #: parameters beside its styles (see :mod:`.base`)
+    base: str = ""
+    #: with ``base``: 'norms' trains only the new styles' norm parameters, 'all' every weight
+    tune: str = "norms"
 
     @property
     def paintings(self) -> list[str]:
@@ -182,6 +187,10 @@ def _check(cfg: TrainConfig) -> None:
         raise InputError(f"unknown precision '{cfg.precision}'", "use auto, bf16 or fp32")
     if len(cfg.paintings) > 1 and cfg.arch != "paint":
         raise InputError(f"the {cfg.arch} network holds one style", "use --arch paint for several paintings")
+    if cfg.tune not in ("norms", "all"):
+        raise InputError(f"unknown --tune '{cfg.tune}'", "use norms or all")
+    if cfg.base and cfg.arch != "paint":
+        raise InputError(f"a {cfg.arch} network cannot start from a painting network", "use --arch paint")
     if not 0.1 <= cfg.coarse_scale <= 1.0:
         raise InputError(f"--coarse-scale {cfg.coarse_scale} must be between 0.1 and 1")
     if cfg.device not in ("cpu", "cuda"):
@@ -298,7 +307,15 @@ def train(
     gen = torch.Generator().manual_seed(cfg.seed)
     sampler = ContentSampler(files, cfg.size, rng)
     vgg = VGG16Features(cfg.vgg_weights).to(device)
-    net = build_net(cfg.arch, n_styles).to(device)
+    if cfg.base:
+        from .base import read_base, shared_parameters, start_from_base
+
+        net = start_from_base(read_base(cfg.base)[0], n_styles).to(device)
+        if cfg.tune == "norms":
+            for p in shared_parameters(net):
+                p.requires_grad_(False)
+    else:
+        net = build_net(cfg.arch, n_styles).to(device)
     multi = is_multi_style(net)
     opt = torch.optim.Adam(_param_groups(net, cfg), lr=cfg.lr)
     step, elapsed = 0, 0.0
@@ -442,8 +459,8 @@ def _param_groups(net: torch.nn.Module, cfg: TrainConfig) -> list[dict[str, Any]
     batches only."""
     own = [p for n, p in net.named_parameters() if ".norm." in n and p.dim() == 2]
     ids = {id(p) for p in own}
-    shared = [p for p in net.parameters() if id(p) not in ids]
-    groups = [{"params": shared, "lr": cfg.lr}]
+    shared = [p for p in net.parameters() if id(p) not in ids and p.requires_grad]
+    groups = [{"params": shared, "lr": cfg.lr}] if shared else []
     if own:
         groups.append({"params": own, "lr": cfg.lr * cfg.style_lr_scale})
     return groups

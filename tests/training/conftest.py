@@ -31,8 +31,8 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     content.mkdir()
     for i in range(6):
         cv2.imwrite(str(content / f"photo_{i}.png"), _photo(rng, 48, 64))
-    yy, xx = np.mgrid[0:64, 0:64]
-    stripes = ((np.sin(xx / 2.0 + yy / 3.0) > 0)[..., None] * np.array([30, 160, 240])).astype(np.uint8)
+    yy, xx = np.mgrid[0:256, 0:256]
+    stripes = ((np.sin(xx / 8.0 + yy / 12.0) > 0)[..., None] * np.array([30, 160, 240])).astype(np.uint8)
     painting = root / "painting.png"
     cv2.imwrite(str(painting), stripes)
     return painting, content

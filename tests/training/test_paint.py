@@ -26,7 +26,7 @@ def two_paintings(tiny_data: tuple[Path, Path], tmp_path_factory: pytest.TempPat
     root = tmp_path_factory.mktemp("paintings")
     rng = np.random.default_rng(3)
     blot = cv2.resize(
-        rng.integers(0, 256, (6, 6, 3), dtype=np.uint8), (64, 64), interpolation=cv2.INTER_CUBIC
+        rng.integers(0, 256, (6, 6, 3), dtype=np.uint8), (256, 256), interpolation=cv2.INTER_CUBIC
     )
     blot[..., 2] = 220
     second = root / "red_blotches.png"

@@ -1,0 +1,145 @@
+"""A new style from the user's own painting: started from a painting network, only its norms trained,
+exported beside that network's styles so that it blends with them; bad paintings refused in one line."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from stylecam.engine import Stylizer
+from stylecam.models import list_models, read_metadata
+from stylecam.training.base import read_base
+from stylecam.training.cli import train_main
+from stylecam.training.export import contract_metadata, export_net
+from stylecam.training.nets import PaintNet
+
+
+@pytest.fixture
+def base_network(tmp_path: Path) -> Path:
+    """A two-style painting network with distinct styles, exported as a shipped one would be."""
+    torch.manual_seed(0)
+    net = PaintNet(n_styles=2)
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            if ".norm." in name:
+                p.add_(torch.randn_like(p) * 0.3)
+    meta = contract_metadata("paint", "paint")
+    meta["styles"] = json.dumps(
+        [{"name": n, "title": n.title(), "artist": "Base", "year": "1900"} for n in ("alpha", "beta")]
+    )
+    path = tmp_path / "base" / "paint.onnx"
+    export_net(net, path, meta)
+    return path
+
+
+def _argv(painting: Path, content: Path, tmp_path: Path, *extra: str) -> list[str]:
+    return [
+        "--style", str(painting), "--content", str(content), "--name", "mine", "--size", "32", "--steps", "12",
+        "--batch", "2", "--style-size", "64", "--vgg-weights", "random", "--threads", "1", "--sample-every",
+        "0", "--log-every", "1", "--checkpoint-dir", str(tmp_path / "ck"), "--no-variants", *extra,
+    ]  # fmt: skip
+
+
+def test_new_style_from_a_painting_network_blends_with_its_styles(
+    tiny_data: tuple[Path, Path],
+    base_network: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    painting, content = tiny_data
+    user = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_DATA_HOME", str(user))
+    monkeypatch.delenv("STYLECAM_MODELS", raising=False)
+    rc = train_main(_argv(painting, content, tmp_path, "--from", str(base_network)))
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "starting from the painting network" in err
+    styles = [float(line.split(" style ")[1].split()[0]) for line in err.splitlines() if " style " in line]
+    assert sum(styles[-3:]) < sum(styles[:3])  # the new style's norms learn
+    out = user / "stylecam" / "models" / "mine.onnx"
+    assert out.is_file() and not [p for p in out.parent.iterdir() if p.name.startswith(".")]
+    meta = read_metadata(out)
+    assert [s["name"] for s in json.loads(meta["styles"])] == ["alpha", "beta", "mine"]
+    assert json.loads(meta["training"])["tune"] == "norms"
+    # only the norms were trained: the shared convolutions are the base's, to the bit
+    base_state, _ = read_base(base_network)
+    new_state, _ = read_base(out)
+    for k, v in base_state.items():
+        if ".norm." in k:
+            assert torch.equal(new_state[k][:2], v)
+        else:
+            assert torch.equal(new_state[k], v), k
+    assert "mine" in {m.name for m in list_models()}
+    photo = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
+    mine = Stylizer("mine", device="cpu")(photo)
+    blend = Stylizer("mine:0.5,alpha:0.5", device="cpu")
+    assert blend.style_weights == (0.5, 0.0, 0.5)
+    assert blend(photo).shape == photo.shape and mine.shape == photo.shape
+
+
+def test_an_existing_style_of_that_name_is_kept_unless_asked(
+    tiny_data: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    painting, content = tiny_data
+    out = tmp_path / "mine.onnx"
+    out.write_bytes(b"precious")
+    assert train_main([*_argv(painting, content, tmp_path, "--from", "scratch"), "-o", str(out)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "exists" in err[0] and "-y" in err[0]
+    assert out.read_bytes() == b"precious"
+
+
+def _jpeg_with_exif(path: Path, img: np.ndarray, make: bytes) -> None:
+    """A JPEG whose APP1 segment holds a one-entry EXIF directory: the camera's Make."""
+    ok, data = cv2.imencode(".jpg", img)
+    assert ok
+    value = make + b"\x00"
+    tiff = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 1)
+    tiff += struct.pack("<HHII", 0x010F, 2, len(value), 8 + 2 + 12 + 4) + struct.pack("<I", 0) + value
+    app1 = b"Exif\x00\x00" + tiff
+    raw = data.tobytes()
+    path.write_bytes(raw[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + raw[2:])
+
+
+@pytest.mark.parametrize("case", ["small", "grey", "phone", "training-photo", "no-photos"])
+def test_bad_paintings_get_one_line_and_write_nothing(
+    case: str, tiny_data: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    painting, content = tiny_data
+    colour = cv2.resize(cv2.imread(str(painting)), (300, 300))
+    if case == "small":
+        painting = tmp_path / "small.png"
+        cv2.imwrite(str(painting), colour[:100, :120])
+        want = "only 120x100"
+    elif case == "grey":
+        painting = tmp_path / "grey.png"
+        cv2.imwrite(str(painting), cv2.cvtColor(cv2.cvtColor(colour, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR))
+        want = "grey-scale"
+    elif case == "phone":
+        painting = tmp_path / "holiday.jpg"
+        _jpeg_with_exif(painting, colour, b"Apple")
+        want = "is a photo (taken with Apple"
+    elif case == "training-photo":
+        content = tmp_path / "photos"
+        content.mkdir()
+        for i in range(3):
+            cv2.imwrite(str(content / f"p{i}.png"), np.roll(colour, 40 * i, axis=1))
+        painting = content / "p1.png"
+        want = "one of the training photos"
+    else:
+        content = tmp_path / "empty"
+        content.mkdir()
+        want = "no images in"
+    out = tmp_path / "models" / "mine.onnx"
+    rc = train_main([*_argv(painting, content, tmp_path, "--from", "scratch"), "-o", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert len(err) == 1 and want in err[0], err
+    assert not out.parent.exists() or not list(out.parent.iterdir())
