@@ -353,8 +353,9 @@ ARCH_PRIORITY = {"paint": 0, "quality": 1, "fast": 2}
 
 
 def list_models() -> list[ModelInfo]:
-    """All styles found in the search folders, one entry per name (the highest-priority folder wins; in a
-    folder, the painting network wins and the others become its ``alternatives``)."""
+    """All styles found in the search folders, one entry per name: the highest-priority folder wins, and in
+    a folder the painting network; networks of other kinds for that name (a fast network beside a painting
+    network) become its ``alternatives``."""
     seen: dict[str, ModelInfo] = {}
     for folder, origin in search_dirs():
         if not folder.is_dir():
@@ -369,9 +370,11 @@ def list_models() -> list[ModelInfo]:
             except ModelError:
                 continue  # a broken file in a search folder must not hide the others
         for name, infos in here.items():
-            if name in seen:
-                continue
             infos.sort(key=lambda m: ARCH_PRIORITY.get(m.arch, 9))
+            if name in seen:  # a lower folder: only networks of another kind, as alternatives
+                known = {seen[name].arch, *(a.arch for a in seen[name].alternatives)}
+                seen[name].alternatives += [m for m in infos if m.arch not in known]
+                continue
             first = infos[0]
             first.alternatives = infos[1:]
             seen[name] = first

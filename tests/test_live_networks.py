@@ -74,3 +74,15 @@ def test_crossfade_within_one_network_blends_weights_in_one_run(tiers: Path) -> 
     assert blue.style_weights == (0.0, 0.0, 1.0)  # its own weights are back after the run
     clock.t = 1.5
     np.testing.assert_allclose(ctl.process(frame).reshape(-1, 3).mean(0), COLOURS["blue"], atol=1)
+
+
+def test_a_fast_network_in_a_lower_folder_is_still_the_live_alternative(
+    models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = tmp_path / "xdg" / "stylecam" / "models"  # the user folder comes after STYLECAM_MODELS
+    make_model(user / "red-fast.onnx", "invert", name="red", extra_meta={"arch": "fast"})
+    make_multi_style_model(models_dir / "trio.onnx", ["red", "green", "blue"])
+    red = find_model("red")
+    assert red.path.name == "trio.onnx"
+    assert [a.path for a in red.alternatives] == [user / "red-fast.onnx"]
+    assert live_stylizer("red", "fast", device="cpu").info.path == user / "red-fast.onnx"
