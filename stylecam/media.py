@@ -110,6 +110,9 @@ class VideoProbe:
             aligned against it).
         truncated: the file's index lists more frames than the file holds.
         declared_frames: the frame count the file's index declares (``frame_count`` unless truncated).
+        variable_rate: the frames are not evenly spaced (a phone video): some gap between two frames
+            differs from the typical one by more than a quarter.
+        time_base: the video stream's time base (its timestamps' unit).
     """
 
     path: Path
@@ -127,6 +130,8 @@ class VideoProbe:
     start_time: float = 0.0
     truncated: bool = False
     declared_frames: int = 0
+    variable_rate: bool = False
+    time_base: Fraction | None = None
 
 
 def probe(path: str | os.PathLike[str]) -> VideoProbe:
@@ -245,8 +250,9 @@ def _probe_open(container: av.container.InputContainer, p: Path) -> VideoProbe:
         declared = len(entries)
         count = sum(1 for e in entries if e.pos + e.size <= size)
         truncated = count < declared
+        stamps = [e.timestamp for e in entries]
     else:
-        count = _count_packets(p, stream.index)
+        count, stamps = _count_packets(p, stream.index)
         declared = count
 
     rotation, first_ok = _first_frame_rotation(p, stream.index)
@@ -284,21 +290,37 @@ def _probe_open(container: av.container.InputContainer, p: Path) -> VideoProbe:
         start_time=start,
         truncated=truncated,
         declared_frames=declared,
+        variable_rate=_uneven(stamps),
+        time_base=Fraction(tb) if tb else None,
     )
 
 
-def _count_packets(p: Path, index: int) -> int:
+def _uneven(stamps: list[int]) -> bool:
+    """Whether presentation times (in any unit) are unevenly spaced: a gap off the median by > 25 %."""
+    times = sorted(t for t in stamps if t is not None)
+    gaps = np.diff(np.asarray(times, dtype=np.float64))
+    if gaps.size < 2:
+        return False
+    typical = float(np.median(gaps))
+    return typical > 0 and bool(np.any(np.abs(gaps - typical) > 0.25 * typical))
+
+
+def _count_packets(p: Path, index: int) -> tuple[int, list[int]]:
+    """The video packets of a file without an index, and their presentation times."""
     container = _open_input(p)
     count = 0
+    stamps: list[int] = []
     try:
         for packet in container.demux(container.streams[index]):
             if packet.size and not packet.is_discard:
                 count += 1
+                if packet.pts is not None:
+                    stamps.append(packet.pts)
     except av.error.FFmpegError as exc:
         log.warning("%s: demuxing stopped after %d video packets: %s", p, count, exc)
     finally:
         container.close()
-    return count
+    return count, stamps
 
 
 def _first_frame_rotation(p: Path, index: int) -> tuple[int, bool]:
@@ -553,8 +575,11 @@ class VideoFileSink:
     Timing: with ``timing="index"`` a frame's time is ``(frame.index - first
     index) / fps`` (files: exact, gaps left by dropped frames are kept); with
     ``timing="wallclock"`` it is ``frame.time - first frame.time`` (live
-    recording from a camera at a variable rate). ``"auto"`` picks wallclock for
-    live streams and index otherwise.
+    recording from a camera at a variable rate); with ``timing="pts"`` it is the
+    source frame's own presentation time (``frame.pts``), in the input stream's
+    time base. ``"auto"`` picks wallclock for live streams, pts when the input
+    file (``StreamInfo.source``) has a variable frame rate (a phone video, whose
+    sound would drift from a constant-rate copy), and index otherwise.
 
     Odd sizes: ``yuv420p`` needs even width and height, so an odd frame is
     padded by one replicated pixel column and/or row (321x241 is written as
@@ -609,11 +634,11 @@ class VideoFileSink:
         crf: int = 18,
         preset: str = "veryfast",
         pix_fmt: str = "yuv420p",
-        timing: Literal["auto", "index", "wallclock"] = "auto",
+        timing: Literal["auto", "index", "wallclock", "pts"] = "auto",
         overwrite: bool = False,
     ) -> None:
-        if timing not in ("auto", "index", "wallclock"):
-            raise ValueError(f"timing must be 'auto', 'index' or 'wallclock', not {timing!r}")
+        if timing not in ("auto", "index", "wallclock", "pts"):
+            raise ValueError(f"timing must be 'auto', 'index', 'wallclock' or 'pts', not {timing!r}")
         if fps is not None and not (math.isfinite(fps) and fps > 0):
             raise OutputError(f"invalid output frame rate {fps}", hint="give a positive number such as 25")
         self.path = Path(path).expanduser()
@@ -687,6 +712,12 @@ class VideoFileSink:
         self._check_path(self.audio_from, *self.inputs, info.audio_path, source)
         self._live = info.live
         self._wallclock = self.timing == "wallclock" or (self.timing == "auto" and info.live)
+        self._pts_base: Fraction | None = None
+        if not self._wallclock and self.timing in ("auto", "pts") and source is not None:
+            with contextlib.suppress(InputError):
+                pr = probe(source)
+                if pr.time_base and (self.timing == "pts" or pr.variable_rate):
+                    self._pts_base = pr.time_base
         self.rate = self._pick_rate(info)
         self.width, self.height = int(info.width), int(info.height)
         if self.width <= 0 or self.height <= 0:
@@ -751,7 +782,10 @@ class VideoFileSink:
             ) from None
         stream.width, stream.height = width, height
         stream.pix_fmt = self.pix_fmt
-        self._time_base = Fraction(1, 1000) if self._wallclock else 1 / self.rate
+        if self._pts_base is not None:  # every frame keeps its own time, in the input's unit
+            self._time_base = self._pts_base
+        else:
+            self._time_base = Fraction(1, 1000) if self._wallclock else 1 / self.rate
         stream.codec_context.time_base = self._time_base
         stream.time_base = self._time_base
         name = stream.codec_context.name
@@ -813,7 +847,11 @@ class VideoFileSink:
         return np.ascontiguousarray(image)
 
     def _next_pts(self, frame: Frame) -> int:
-        if self._wallclock:
+        if self._pts_base is not None and frame.pts is not None:
+            if self._first_time is None:
+                self._first_time = frame.pts
+            pts = round((frame.pts - self._first_time) / self._time_base)
+        elif self._wallclock:
             if self._first_time is None:
                 self._first_time = frame.time
             pts = round((frame.time - self._first_time) / self._time_base)
