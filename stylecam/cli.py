@@ -402,6 +402,7 @@ def cmd_video(args: argparse.Namespace) -> int:
 def cmd_live(args: argparse.Namespace) -> int:
     from .live import run_live
 
+    check_options(args)
     return run_live(args)
 
 

@@ -403,6 +403,15 @@ def test_an_option_out_of_range_is_one_line_naming_the_range(models_dir, tmp_pat
     assert _files(tmp_path) == ["in.mp4"]
 
 
+def test_live_options_are_checked_too(models_dir, tmp_path):
+    clip = make_clip(tmp_path / "in.mp4", 5, audio=False)
+    env = {"STYLECAM_MODELS": str(models_dir)}
+    for args, needle in ((("--threads", "0"), "--threads"), (("--size", "7x5"), "--size")):
+        proc = run_cli("live", str(clip), "--no-window", "--record", str(tmp_path / "r.mp4"), *args, env=env)
+        assert_one_line_error(proc, needle, code=2)
+    assert _files(tmp_path) == ["in.mp4"]
+
+
 def test_image_threads_are_checked_too(models_dir, tmp_path):
     photo = tmp_path / "p.png"
     cv2.imwrite(str(photo), np.zeros((16, 16, 3), np.uint8))
