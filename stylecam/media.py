@@ -74,8 +74,11 @@ _CONTAINERS: dict[str, tuple[str, str, frozenset[str] | None, str]] = {
     ".mkv": ("matroska", "libx264", None, "aac"),
     ".avi": ("avi", "mpeg4", frozenset({"mp3", "ac3", "pcm_s16le"}), "libmp3lame"),
     ".webm": ("webm", "libvpx-vp9", frozenset({"opus", "vorbis"}), "libopus"),
+    ".gif": ("gif", "gif", frozenset(), ""),  # no sound; a palette of its own for every frame
 }
-_SUPPORTED_SUFFIXES = ".mp4, .m4v, .mov, .mkv, .avi, .webm"
+_SUPPORTED_SUFFIXES = ".mp4, .m4v, .mov, .mkv, .avi, .webm, .gif"
+#: GIF frame delays are in hundredths of a second.
+_GIF_TIME_BASE = Fraction(1, 100)
 #: While a file is written: MP4/MOV as fragments of at most a second, so a process killed mid-run
 #: (SIGKILL, power loss) leaves every fragment written so far playable; at a clean end the file is
 #: rewritten as a normal fast-start MP4. ``delay_moov`` writes the header with the first fragment, so it
@@ -660,6 +663,12 @@ class VideoFileSink:
             )
         self._format, default_codec, self._audio_copy, self._audio_encoder = _CONTAINERS[suffix]
         self.codec = codec or default_codec
+        if self._format == "gif":
+            if self.audio_from is not None:
+                log.info("%s: a GIF has no sound; the sound of %s is left out", self.path, self.audio_from)
+            self.audio_from = None
+            self.pix_fmt = "pal8"
+        self._palette: Any = None
         self.frames_written = 0
         self.kept: Path | None = None
         self.frames_kept = 0
@@ -782,14 +791,18 @@ class VideoFileSink:
             ) from None
         stream.width, stream.height = width, height
         stream.pix_fmt = self.pix_fmt
-        if self._pts_base is not None:  # every frame keeps its own time, in the input's unit
+        if self._format == "gif":
+            self._time_base = _GIF_TIME_BASE
+        elif self._pts_base is not None:  # every frame keeps its own time, in the input's unit
             self._time_base = self._pts_base
         else:
             self._time_base = Fraction(1, 1000) if self._wallclock else 1 / self.rate
         stream.codec_context.time_base = self._time_base
         stream.time_base = self._time_base
         name = stream.codec_context.name
-        if name in ("libx264", "libx265"):
+        if name == "gif":
+            self._palette = _palette_graph(width, height, self._time_base)
+        elif name in ("libx264", "libx265"):
             stream.options = {"crf": str(self.crf), "preset": self.preset}
         elif name == "libvpx-vp9":
             stream.options = {"crf": str(self.crf + 13), "b": "0", "deadline": "realtime", "cpu-used": "8"}
@@ -820,7 +833,7 @@ class VideoFileSink:
         vf.pts = pts
         vf.time_base = self._time_base
         try:
-            self._container.mux(self._vstream.encode(vf))
+            self._encode(self._container, vf)
             self._last_pts = pts
             self.frames_written += 1
             self._video_end = float(pts * self._time_base) + 1.0 / float(self.rate)
@@ -829,6 +842,22 @@ class VideoFileSink:
         except (av.error.FFmpegError, OSError) as exc:
             self._io_failed = _io_error(self.path, exc)
             raise self._io_failed from None
+
+    def _encode(self, container: av.container.OutputContainer, vf: av.VideoFrame | None) -> None:
+        """Encode and mux one frame (``None``: flush); a GIF's frames get their palette first."""
+        assert self._vstream is not None
+        if self._palette is None:
+            container.mux(self._vstream.encode(vf))
+            return
+        self._palette.push(vf)
+        while True:
+            try:
+                out = self._palette.pull()
+            except (av.error.BlockingIOError, av.error.EOFError):
+                break
+            container.mux(self._vstream.encode(out))
+        if vf is None:
+            container.mux(self._vstream.encode(None))
 
     def _fit(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
@@ -858,7 +887,7 @@ class VideoFileSink:
         else:
             if self._first_index is None:
                 self._first_index = frame.index
-            pts = frame.index - self._first_index
+            pts = round((frame.index - self._first_index) / self.rate / self._time_base)
         return max(int(pts), self._last_pts + 1)
 
     def close(self) -> None:
@@ -884,8 +913,7 @@ class VideoFileSink:
         errors: list[BaseException] = []
         if self.frames_written and self._io_failed is None:
             try:
-                assert self._vstream is not None
-                container.mux(self._vstream.encode(None))
+                self._encode(container, None)
             except (av.error.FFmpegError, OSError, ValueError) as exc:
                 errors.append(exc)
             if self._audio is not None and not errors:
@@ -976,6 +1004,23 @@ class VideoFileSink:
         except OutputError:
             self.kept = part  # the target appeared meanwhile: the frames stay beside it
         self.frames_kept = frames
+
+
+def _palette_graph(width: int, height: int, time_base: Fraction) -> Any:
+    """FFmpeg's palettegen + paletteuse, a palette of 256 colours chosen for each frame (streaming)."""
+    graph = av.filter.Graph()
+    src = graph.add_buffer(width=width, height=height, format="bgr24", time_base=time_base)
+    split = graph.add("split")
+    gen = graph.add("palettegen", "stats_mode=single")
+    use = graph.add("paletteuse", "new=1")
+    sink = graph.add("buffersink")
+    src.link_to(split)
+    split.link_to(gen, 0, 0)
+    split.link_to(use, 1, 0)
+    gen.link_to(use, 0, 1)
+    use.link_to(sink)
+    graph.configure()
+    return graph
 
 
 def _free_name(path: Path, tag: str) -> Path:

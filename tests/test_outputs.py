@@ -351,7 +351,25 @@ def test_a_folder_summary_in_json(models_dir, tmp_path, capsys):
 # --------------------------------------------------------------------------- item 8: formats
 
 
-@pytest.mark.parametrize("name", ["x.gif", "x.txt", "noext"])
+def test_a_gif_is_written_as_a_gif(models_dir, tmp_path):
+    clip = make_clip(tmp_path / "in.mp4", 30, size=(96, 64), fps=25, audio=True)
+    out = tmp_path / "x.gif"
+    proc = run_cli(
+        "video", str(clip), "-o", str(out), "--style", "identity", env={"STYLECAM_MODELS": str(models_dir)}
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_bytes()[:6] == b"GIF89a"
+    pr = probe(out)
+    assert (pr.container, pr.frame_count, pr.fps, pr.has_audio) == ("gif", 30, 25, False)
+    images, times = decode_video(out)
+    assert [frame_code(im) for im in images] == list(range(30))
+    assert times == pytest.approx([i / 25 for i in range(30)], abs=1e-6)
+    # a palette of its own for each frame: the picture stays close to the source
+    src, _ = decode_video(clip)
+    assert np.mean([np.abs(a.astype(int) - b).mean() for a, b in zip(images, src, strict=True)]) < 4
+
+
+@pytest.mark.parametrize("name", ["x.txt", "x.flv", "noext"])
 def test_a_video_format_that_is_not_written_is_refused_with_the_list(models_dir, tmp_path, name):
     clip = make_clip(tmp_path / "in.mp4", 5, audio=False)
     proc = run_cli(
@@ -363,7 +381,7 @@ def test_a_video_format_that_is_not_written_is_refused_with_the_list(models_dir,
         "invert",
         env={"STYLECAM_MODELS": str(models_dir)},
     )
-    line = assert_one_line_error(proc, ".mp4", ".mkv", ".webm", code=2)
+    line = assert_one_line_error(proc, ".mp4", ".mkv", ".webm", ".gif", code=2)
     assert name.split(".")[-1] in line
     assert not (tmp_path / name).exists()
 
