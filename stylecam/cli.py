@@ -280,12 +280,7 @@ def cmd_image(args: argparse.Namespace) -> int:
 
     check_options(args)
     source = ImageSource(args.inputs, on_skip=None if args.json else _say)
-    single = (
-        len(source.files) == 1
-        and not source.folders
-        and not Path(args.output).is_dir()
-        and Path(args.output).suffix != ""
-    )
+    single = len(source.files) == 1 and not Path(args.output).is_dir() and Path(args.output).suffix != ""
     sink = ImageSink(
         args.output, single=single, inputs=source.files, suffix=args.format, overwrite=args.overwrite
     )
