@@ -53,11 +53,11 @@ class Interrupts:
         try:
             yield self
         finally:
-            # After a signal the process is on its way out with 128 + signal: keep this handler, so that
-            # one more Ctrl-C in those last moments is not a traceback and another exit code.
-            if self.received is None:
-                for sig, handler in old.items():
-                    signal.signal(sig, handler)
+            # After a signal the process is on its way out with 128 + signal: ignore any more of them,
+            # so that one more Ctrl-C in those last moments (the interpreter's own shutdown puts the
+            # default handlers back) is not a traceback or death by SIGINT.
+            for sig, handler in old.items():
+                signal.signal(sig, handler if self.received is None else signal.SIG_IGN)
 
     @contextlib.contextmanager
     def running(self, stop: Callable[[str], None], what: str = "the output") -> Iterator[None]:

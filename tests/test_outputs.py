@@ -174,6 +174,29 @@ def test_a_second_ctrl_c_does_not_break_the_finishing(models_dir, tmp_path, slow
     _assert_faststart(out)
 
 
+def test_a_second_ctrl_c_as_the_process_exits_keeps_its_exit_code(models_dir, tmp_path, slow_clip):
+    out = tmp_path / "out.mp4"
+    proc = _popen("video", str(slow_clip), "-o", str(out), *SLOW, models_dir=models_dir)
+    _wait_for_data(tmp_path / "out.part.mp4", proc)
+    proc.send_signal(signal.SIGINT)
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:  # the last line is printed just before the interpreter shuts down
+        lines.append(line)
+        if "interrupted" in line:
+            for _ in range(5):
+                if proc.poll() is not None:
+                    break
+                proc.send_signal(signal.SIGINT)
+                time.sleep(0.002)
+            break
+    rest = proc.communicate(timeout=60)[1]
+    err = "".join(lines) + rest
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    _assert_plays(out)
+
+
 # --------------------------------------------------------------------------- item 5: existing outputs
 
 
