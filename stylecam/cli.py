@@ -606,6 +606,13 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument(
         "--crossfade", type=float, default=0.5, help="seconds to fade between styles (default 0.5)"
     )
+    lv.add_argument(
+        "--network",
+        choices=("auto", "paint", "fast"),
+        default="auto",
+        help="auto: a style's painting network, or its fast network on a CPU that cannot run the painting "
+        "network live; paint or fast to choose (default: auto)",
+    )
     lv.add_argument("--strength", type=float, default=1.0, help="0..1 blend of stylized over original")
     lv.add_argument("--snapshots", default="snapshots", help="folder for snapshots (key s)")
     lv.add_argument("--recordings", default="recordings", help="folder for recordings started with key r")

@@ -238,8 +238,12 @@ class LiveController:
             :class:`~stylecam.engine.Stylizer` with ``device``, ``size``,
             ``scale`` and ``threads``. Stylizers are created when first needed
             and kept.
-        crossfade: seconds to fade from one style to the next (both networks
-            run during the fade); ``0`` switches at once.
+        network: which network of a style runs (:func:`~stylecam.engine.live_stylizer`): ``'auto'``
+            (the painting network, or the style's fast network on a CPU where the painting network
+            cannot keep up), ``'paint'`` or ``'fast'``.
+        crossfade: seconds to fade from one style to the next (two styles of one multi-style network
+            fade by their weights in one run; otherwise both networks run during the fade); ``0``
+            switches at once.
         strength: 0..1, the blend of the stylized picture over the original.
         keep_colors: keep the original colours (stylized luminance, original chroma).
         split: split view (original left, stylized right).
@@ -270,6 +274,7 @@ class LiveController:
         scale: float | None = None,
         threads: int | None = None,
         precision: str = "auto",
+        network: str = "auto",
         crossfade: float = 0.5,
         strength: float = 1.0,
         keep_colors: bool = False,
@@ -288,7 +293,10 @@ class LiveController:
         self.styles = list(styles)
         if not 0 <= start < len(self.styles):
             raise InputError(f"start style {start} out of range", f"choose 0..{len(self.styles) - 1}")
-        self._factory = stylizer_factory or self._engine_factory(device, size, scale, threads, precision)
+        self.log = log
+        self._factory = stylizer_factory or self._engine_factory(
+            device, size, scale, threads, precision, network
+        )
         self.crossfade = max(0.0, float(crossfade))
         self.strength = self._clamp_strength(strength)
         self.keep_colors = bool(keep_colors)
@@ -335,14 +343,26 @@ class LiveController:
 
     # ------------------------------------------------------------------ styles
 
-    @staticmethod
-    def _engine_factory(device, size, scale, threads, precision="auto"):
+    def _engine_factory(self, device, size, scale, threads, precision="auto", network="auto"):
         def make(spec):
-            from .engine import Stylizer
+            from .engine import live_stylizer
 
-            return Stylizer(spec, device=device, size=size, scale=scale, threads=threads, precision=precision)
+            return live_stylizer(
+                spec,
+                network,
+                log=self._log_line,
+                device=device,
+                size=size,
+                scale=scale,
+                threads=threads,
+                precision=precision,
+            )
 
         return make
+
+    def _log_line(self, text: str) -> None:
+        if self.log is not None:
+            self.log(text)
 
     def style_name(self, index: int | None = None) -> str:
         """The display name of style ``index`` (default: the current one)."""
@@ -699,9 +719,19 @@ class LiveController:
         staged = all(hasattr(n, "stylize_resized") for n in (current, previous) if n is not None)
         small = current.to_processing_size(image) if staged else image
         run = (lambda net: net.stylize_resized(small)) if staged else (lambda net: net(image))
-        out = run(current)
-        if previous is not None:
-            out = blend(run(previous), out, w)
+        if previous is not None and _one_network(previous, current):
+            # two styles of one multi-style network: the crossfade is a blend of their weights, one run
+            own = current.info.style_weights
+            mix = [(1.0 - w) * a + w * b for a, b in zip(previous.info.style_weights, own, strict=True)]
+            current.set_style_weights(mix)
+            try:
+                out = run(current)
+            finally:
+                current.set_style_weights(own)
+        else:
+            out = run(current)
+            if previous is not None:
+                out = blend(run(previous), out, w)
         self.processing_size = (small.shape[1], small.shape[0])
         return small, out
 
@@ -861,6 +891,19 @@ class LiveController:
 # --------------------------------------------------------------------------- drawing helpers
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def _one_network(a: object, b: object) -> bool:
+    """Whether two stylizers run styles of the same multi-style network file (blendable by weights)."""
+    ia, ib = getattr(a, "info", None), getattr(b, "info", None)
+    return (
+        ia is not None
+        and ib is not None
+        and getattr(ia, "style_weights", None) is not None
+        and getattr(ib, "style_weights", None) is not None
+        and ia.path == ib.path
+        and hasattr(b, "set_style_weights")
+    )
 
 
 def _font_scale(height: int) -> float:
@@ -1106,6 +1149,7 @@ def run_live(args: argparse.Namespace) -> int:
     controller = LiveController(
         styles,
         start=start,
+        network=str(_arg(args, "network", "auto")),
         device=str(_arg(args, "device", "auto")),
         # live must keep up: unless --size says otherwise, a CPU stylizes large frames at the style's
         # recommended size (see Stylizer's size="auto")
