@@ -11,11 +11,29 @@ Example:
 
 from __future__ import annotations
 
-from .engine import Stylizer
+from typing import TYPE_CHECKING, Any
+
 from .errors import DeviceError, InputError, ModelError, OutputError, StylecamError
-from .models import ModelInfo, find_model, list_models
+
+if TYPE_CHECKING:
+    from .engine import Stylizer
+    from .models import ModelInfo, find_model, list_models
 
 __version__ = "0.1.0"
+
+#: imported on first use, so that ``import stylecam`` (and the command's start) stays light
+_LAZY = {"Stylizer": "engine", "ModelInfo": "models", "find_model": "models", "list_models": "models"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'stylecam' has no attribute {name!r}")
+
 
 __all__ = [
     "DeviceError",

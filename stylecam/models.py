@@ -69,7 +69,9 @@ VARIANT_PRECISIONS = ("fp16", "int8")
 PRECISIONS = ("auto", "fp32", *VARIANT_PRECISIONS)
 #: What ``--precision auto`` picks per device when the variant exists: int8 runs on the CPU's integer
 #: dot products (VNNI), fp16 on CUDA tensor cores; TensorRT builds its own fp16 engine from float32.
-#: A CPU without integer dot products gets float32 (:func:`cpu_has_int8_dot`).
+#: On the CPU the engine decides (:func:`stylecam.engine.create_session`): int8 with integer dot products
+#: (VNNI), and on an AVX2-only CPU when the int8 file has 7-bit weights (which cannot saturate there);
+#: :meth:`ModelInfo.path_for` alone keeps float32 on CPUs without dot products.
 AUTO_PRECISION = {"cpu": "int8", "cuda": "fp16", "tensorrt": "fp32"}
 
 

@@ -166,3 +166,31 @@ def test_wrong_shaped_onnx_is_one_line(models_dir, tmp_path):
 def test_no_command_prints_help_and_fails():
     proc = run_cli()
     assert proc.returncode == 2 and "usage" in proc.stderr.lower()
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.2])
+def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback(delay: float) -> None:
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stylecam", "styles"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:  # it had already finished
+        return
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+
+
+def test_import_stylecam_is_light() -> None:
+    code = (
+        "import sys, stylecam; print(sorted(m for m in ('cv2', 'onnxruntime', 'torch') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60).stdout
+    assert out.strip() == "[]"
