@@ -5,6 +5,8 @@ ONNX Runtime and PyAV, and never imports torch.
 
 Example:
     >>> import stylecam  # doctest: +SKIP
+    >>> stylecam.stylize_video("in.mp4", "out.mp4", style="udnie").frames  # doctest: +SKIP
+    240
     >>> stylize = stylecam.Stylizer("starry-night")  # doctest: +SKIP
     >>> painted = stylize(frame)  # uint8 BGR in, uint8 BGR out  # doctest: +SKIP
 """
@@ -16,13 +18,24 @@ from typing import TYPE_CHECKING, Any
 from .errors import DeviceError, InputError, ModelError, OutputError, StylecamError
 
 if TYPE_CHECKING:
+    from .api import ImageOptions, Result, VideoOptions, stylize_image, stylize_video
     from .engine import Stylizer
     from .models import ModelInfo, find_model, list_models
 
 __version__ = "0.1.0"
 
 #: imported on first use, so that ``import stylecam`` (and the command's start) stays light
-_LAZY = {"Stylizer": "engine", "ModelInfo": "models", "find_model": "models", "list_models": "models"}
+_LAZY = {
+    "ImageOptions": "api",
+    "ModelInfo": "models",
+    "Result": "api",
+    "Stylizer": "engine",
+    "VideoOptions": "api",
+    "find_model": "models",
+    "list_models": "models",
+    "stylize_image": "api",
+    "stylize_video": "api",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -37,13 +50,18 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "DeviceError",
+    "ImageOptions",
     "InputError",
     "ModelError",
     "ModelInfo",
     "OutputError",
+    "Result",
     "StylecamError",
     "Stylizer",
+    "VideoOptions",
     "__version__",
     "find_model",
     "list_models",
+    "stylize_image",
+    "stylize_video",
 ]

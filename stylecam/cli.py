@@ -11,22 +11,22 @@ default), and every output is written beside its target and moved into place at 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import json
 import os
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import __version__
-from .errors import InputError, StylecamError
-from .frames import Frame
+from .errors import StylecamError
 from .interrupts import INTERRUPTS
 from .models import PRECISIONS, cpu_has_int8_dot
-from .status import StatusLine
+
+if TYPE_CHECKING:
+    from .api import ImageOptions, VideoOptions
 
 PROG = "stylecam"
 
@@ -36,27 +36,6 @@ PROG = "stylecam"
 
 def _say(text: str) -> None:
     print(f"{PROG}: {text}", file=sys.stderr, flush=True)
-
-
-class Progress(StatusLine):
-    """A progress bar with fps and ETA on stderr (only when stderr is a terminal, unless forced)."""
-
-    def __init__(self, label: str, total: int | None, enabled: bool | None = None) -> None:
-        super().__init__(sys.stderr.isatty() if enabled is None else enabled)
-        self.label = label
-        self.total = total
-
-    def __call__(self, stats) -> None:
-        done, fps, total = stats.frames_out, stats.fps, self.total
-        if total:
-            frac = min(1.0, done / total)
-            bar = "#" * int(frac * 24) + "-" * (24 - int(frac * 24))
-            eta = (total - done) / fps if fps > 0 else 0.0
-            self.show(
-                f"{self.label} [{bar}] {done}/{total} {100 * frac:3.0f}% {fps:5.1f} fps ETA {eta:4.0f}s"
-            )
-        else:
-            self.show(f"{self.label} {done} frames {fps:5.1f} fps")
 
 
 def _emit_json(summary: dict) -> None:
@@ -112,11 +91,6 @@ def _add_overwrite_options(p: argparse.ArgumentParser, what: str = "the output")
     )
 
 
-#: Valid ranges of the numeric options: (lowest, highest, what to say).
-CRF_RANGE = (0, 51)
-SIZE_RANGE = (32, 8192)
-
-
 def check_options(args: argparse.Namespace) -> None:
     """One line naming the valid range for an option out of it (before any work starts).
 
@@ -124,271 +98,91 @@ def check_options(args: argparse.Namespace) -> None:
         InputError: ``--crf``, ``--max-frames``, ``--threads``, ``--size``, ``--scale`` or
             ``--smooth-strength`` out of range.
     """
-    crf = getattr(args, "crf", None)
-    if crf is not None and not CRF_RANGE[0] <= crf <= CRF_RANGE[1]:
-        raise InputError(
-            f"bad --crf {crf}", f"use {CRF_RANGE[0]} to {CRF_RANGE[1]} (lower is better, 18 default)"
-        )
-    max_frames = getattr(args, "max_frames", None)
-    if max_frames is not None and max_frames < 1:
-        raise InputError(f"bad --max-frames {max_frames}", "use 1 or more")
-    threads = getattr(args, "threads", None)
-    if threads is not None and not 1 <= threads <= 1024:
-        raise InputError(
-            f"bad --threads {threads}", f"use 1 to 1024 (this machine has {os.cpu_count()} cores)"
-        )
-    strength = getattr(args, "smooth_strength", None)
-    if strength is not None and not 0.0 <= strength <= 1.0:
-        raise InputError(f"bad --smooth-strength {strength:g}", "use 0 to 1")
-    scale = getattr(args, "scale", None)
-    if scale is not None and not 0 < scale <= 8:
-        raise InputError(f"bad --scale {scale:g}", "use a factor above 0 and up to 8, such as 0.5")
-    size = getattr(args, "size", None)
-    if size:
-        from .engine import parse_size
+    from .api import check_ranges
 
-        parsed = parse_size(size)
-        sides = parsed if isinstance(parsed, tuple) else (parsed,) if isinstance(parsed, int) else ()
-        lo, hi = SIZE_RANGE
-        if any(not lo <= side <= hi for side in sides):
-            raise InputError(
-                f"bad --size {size}",
-                f"each side from {lo} to {hi} pixels (640x360, 720p), or 'full' or 'auto'",
-            )
-
-
-def _stylizer(args: argparse.Namespace):
-    from .engine import Stylizer, parse_size
-
-    st = Stylizer(
-        args.style,
-        device=args.device,
-        size=parse_size(args.size),
-        scale=args.scale,
-        threads=args.threads,
-        precision=getattr(args, "precision", "auto"),
-    )
-    if not getattr(args, "json", False):
-        _say(f"style '{st.name}' {st.report.summary()}")
-    return st
-
-
-class _StylizeStep:
-    """The processing stage of image and video runs: the network, then the temporal smoother.
-
-    ``stylizer`` is a :class:`~stylecam.engine.Stylizer` (its three steps: to the processing size,
-    stylize, back to the frame size; the smoother works between the last two).
-
-    When the network runs on a GPU, a smoother with ``prepare``/``apply`` (the flow smoother) computes
-    the motion of frame *t* on a helper thread while the network stylizes frame *t* (both release the
-    GIL), and only the blend stays on the critical path. On the CPU the network already keeps every core
-    busy and the overlap does not pay: measured on the 2-core build machine, +3 % at 640x360 and -9 % at
-    1280x720, so there it runs in sequence (``overlap`` forces either way).
-    """
-
-    def __init__(self, stylizer, smoother, overlap: bool | None = None) -> None:
-        self.stylizer = stylizer
-        self.smoother = smoother
-        self.smooth_s = 0.0
-        self._pool = None
-        if overlap is None:
-            overlap = getattr(stylizer, "device", "cpu") != "cpu"
-        if overlap and smoother is not None and hasattr(smoother, "prepare") and hasattr(smoother, "apply"):
-            self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="stylecam-motion")
-
-    def _prepare(self, image: np.ndarray):
-        t0 = time.perf_counter()
-        motion = self.smoother.prepare(image)
-        return motion, time.perf_counter() - t0
-
-    def __call__(self, frame: Frame) -> np.ndarray:
-        image, st = frame.image, self.stylizer
-        if self.smoother is None:
-            return st(image)
-        # smooth at the processing size, then scale up once: with --size 640x360 on a 1080p file the
-        # warp and blend touch a ninth of the pixels
-        small = st.to_processing_size(image)
-        pending = self._pool.submit(self._prepare, small) if self._pool is not None else None
-        try:
-            out = st.stylize_resized(small)
-        except BaseException:
-            if pending is not None:
-                concurrent.futures.wait([pending])  # never leave it running past this frame
-            raise
-        t0 = time.perf_counter()
-        if pending is None:
-            out = self.smoother.update(small, out)
-        else:
-            motion, prep_s = pending.result()
-            out = self.smoother.apply(motion, out)
-            self.smooth_s += prep_s
-        self.smooth_s += time.perf_counter() - t0
-        return st.to_frame_size(out, image.shape[1], image.shape[0])
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-
-    def stage_ms(self) -> dict[str, float]:
-        t = self.stylizer.timings
-        n = max(1, t["frames"])
-        return {
-            "preprocess": round(1000 * t["pre"] / n, 2),
-            "inference": round(1000 * t["infer"] / n, 2),
-            "postprocess": round(1000 * t["post"] / n, 2),
-            "smoothing": round(1000 * self.smooth_s / n, 2),
-        }
-
-
-def _peak_rss_mb() -> float | None:
-    """Peak resident memory of this process in MB (Linux: VmHWM, which starts afresh at exec)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    try:
-        import resource
-
-        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-    except ImportError:  # Windows
-        return None
-
-
-def _summary(command: str, stats, stylizer, output: str | None, **extra) -> dict:
-    d = {
-        "command": command,
-        "style": stylizer.name,
-        "device": stylizer.device,
-        "precision": getattr(stylizer, "precision", "fp32"),
-        "output": output,
-        **stats.as_dict(),
-    }
-    d.update(extra)
-    return d
+    names = ("crf", "max_frames", "threads", "smooth_strength", "scale", "size")
+    check_ranges(**{name: getattr(args, name, None) for name in names})
 
 
 # --------------------------------------------------------------------------- image
 
 
-def cmd_image(args: argparse.Namespace) -> int:
-    from .pipeline import Pipeline
-    from .sinks import ImageSink
-    from .sources import ImageSource
+def _image_options(args: argparse.Namespace) -> ImageOptions:
+    from .api import ImageOptions
 
-    check_options(args)
-    source = ImageSource(args.inputs, on_skip=None if args.json else _say)
-    single = len(source.files) == 1 and not Path(args.output).is_dir() and Path(args.output).suffix != ""
-    sink = ImageSink(
-        args.output, single=single, inputs=source.files, suffix=args.format, overwrite=args.overwrite
+    return ImageOptions(
+        style=args.style,
+        device=args.device,
+        precision=args.precision,
+        size=args.size,
+        scale=args.scale,
+        threads=args.threads,
+        overwrite=args.overwrite,
+        format=args.format,
     )
-    note = source.not_images_line()
-    if note and not args.json:
-        _say(note)
-    st = _stylizer(args)
-    progress = Progress("stylizing", len(source.files))
-    pipe = Pipeline(source, _StylizeStep(st, None), [sink], progress=progress)
-    with INTERRUPTS.running(pipe.stop, str(args.output)):
-        stats = pipe.run()
-    progress.finish()
-    failed = source.failed + sink.failed
-    summary = _summary(
-        "image",
-        stats,
-        st,
-        str(args.output),
-        files=[str(p) for p in sink.written],
-        failed=[{"file": str(f), "why": why} for f, why in failed],
-        not_images=[str(p) for p in source.not_images],
+
+
+def cmd_image(args: argparse.Namespace) -> int:
+    from .api import stylize_image
+
+    options = _image_options(args)
+    result = stylize_image(
+        args.inputs, args.output, options=options, log=None if args.json else _say, progress=None
     )
-    interrupted = stats.stop_reason == "interrupted"
     if args.json:
-        _emit_json(summary)
+        _emit_json(result.summary)
     else:
-        done = f"wrote {len(sink.written)} image(s) to {args.output} ({stats.seconds:.2f} s)"
-        if failed:
-            done += f"; {len(failed)} failed: " + ", ".join(str(f) for f, _ in failed)
-        if interrupted:
+        done = f"wrote {result.frames} image(s) to {args.output} ({result.seconds:.2f} s)"
+        if result.failed:
+            done += f"; {len(result.failed)} failed: " + ", ".join(str(f) for f, _ in result.failed)
+        if result.interrupted:
             done = f"interrupted ({INTERRUPTS.name}): {done}"
         _say(done)
-    if interrupted:
+    if result.interrupted:
         return INTERRUPTS.exit_code
-    return 2 if failed else 0
+    return 2 if result.failed else 0
 
 
 # --------------------------------------------------------------------------- video
 
 
-def _default_video_output(inp: Path, style: str | None) -> Path:
-    return inp.with_name(f"{inp.stem}.{style or 'stylized'}.mp4")
+def _video_options(args: argparse.Namespace, **fixed: Any) -> VideoOptions:
+    """The model and smoothing arguments of ``video`` and ``demo`` as :class:`VideoOptions`, with ``fixed``
+    (``crf``, ``audio``, ``max_frames``: ``video``'s own arguments, or what ``demo`` always uses)."""
+    from .api import VideoOptions
+
+    return VideoOptions(
+        style=args.style,
+        device=args.device,
+        precision=args.precision,
+        size=args.size,
+        scale=args.scale,
+        threads=args.threads,
+        overwrite=args.overwrite,
+        smooth=args.smooth,
+        smooth_strength=args.smooth_strength,
+        **fixed,
+    )
+
+
+def _run_video(src: str | Path, dst: str | Path | None, options: VideoOptions, json_summary: bool) -> int:
+    from .api import stylize_video
+
+    result = stylize_video(src, dst, options=options, log=None if json_summary else _say, progress=None)
+    if result.interrupted:
+        _say(f"interrupted ({INTERRUPTS.name}): {result.kept}")
+        return INTERRUPTS.exit_code
+    if json_summary:
+        _emit_json(result.summary)
+    else:
+        output = result.output if result.output is not None else "-"
+        _say(f"wrote {result.frames} frames to {output} in {result.seconds:.1f} s ({result.speed:.1f} fps)")
+    return 0
 
 
 def cmd_video(args: argparse.Namespace) -> int:
-    from .media import VideoFileSink, VideoFileSource, probe
-    from .models import default_model
-    from .sinks import NullSink
-
-    check_options(args)
-    inp = Path(args.input)
-    meta = probe(inp)  # raises InputError for a missing / non-video / empty file
-    style = args.style or default_model().name
-    output = Path(args.output) if args.output else _default_video_output(inp, Path(style).stem)
-    file_sink = None
-    if str(output) == "-":  # null sink (benchmarks)
-        sink = NullSink()
-    else:
-        sink = file_sink = VideoFileSink(
-            output,
-            audio_from=None if args.no_audio else str(inp),
-            inputs=(inp,),
-            crf=args.crf,
-            overwrite=getattr(args, "overwrite", False),
-        )
-    st = _stylizer(args)
-    from .smoothing import make_smoother
-
-    smoother = make_smoother(args.smooth, args.smooth_strength)
-    source = VideoFileSource(inp)
-    progress = Progress(f"{inp.name} → {output.name}", meta.frame_count)
-    from .pipeline import Pipeline
-
-    step = _StylizeStep(st, smoother)
-    pipe = Pipeline(source, step, [sink], progress=progress, max_frames=args.max_frames)
-    try:
-        with INTERRUPTS.running(pipe.stop, str(output)):
-            stats = pipe.run()
-    except StylecamError as exc:
-        progress.finish()
-        if file_sink is not None and file_sink.frames_written and file_sink.outcome() not in (exc.hint or ""):
-            exc.hint = (exc.hint + "; " if exc.hint else "") + file_sink.outcome()
-        raise
-    finally:
-        step.close()
-    progress.finish()
-    if stats.stop_reason == "interrupted":
-        kept = file_sink.outcome() if file_sink is not None else f"{stats.frames_out} frames done"
-        _say(f"interrupted ({INTERRUPTS.name}): {kept}")
-        return INTERRUPTS.exit_code
-    summary = _summary(
-        "video",
-        stats,
-        st,
-        str(output),
-        input=str(inp),
-        smooth=args.smooth,
-        audio=meta.has_audio and not args.no_audio,
-        size=[meta.width, meta.height],
-        processing_size=list(st.processing_size(meta.width, meta.height)),
-    )
-    summary["ms_per_frame"].update(step.stage_ms())
-    summary["peak_rss_mb"] = _peak_rss_mb()
-    if args.json:
-        _emit_json(summary)
-    else:
-        _say(f"wrote {stats.frames_out} frames to {output} in {stats.seconds:.1f} s ({stats.fps:.1f} fps)")
-    return 0
+    options = _video_options(args, crf=args.crf, audio=not args.no_audio, max_frames=args.max_frames)
+    return _run_video(args.input, args.output, options, args.json)
 
 
 # --------------------------------------------------------------------------- live
@@ -533,14 +327,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     check_output_dir(output)
     clip = make_demo_clip(Path(args.workdir) if args.workdir else None)
-    ns = argparse.Namespace(**vars(args))
-    ns.input = str(clip)
-    ns.output = str(output)
-    ns.no_audio = False
-    ns.max_frames = None
-    ns.crf = 20
-    ns.overwrite = args.overwrite
-    code = cmd_video(ns)
+    options = _video_options(args, crf=20, audio=True, max_frames=None)
+    code = _run_video(clip, output, options, args.json)
     if code == 0 and not args.no_show:
         play(output)
     return code

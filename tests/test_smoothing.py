@@ -327,8 +327,8 @@ def test_warping_error_is_zero_for_consistent_motion_and_large_for_flicker() -> 
 
 def test_motion_prepared_on_a_helper_thread_gives_the_frames_of_update() -> None:
     """With a GPU, `stylecam video` runs the flow part on a helper thread during inference: same frames."""
-    from stylecam.cli import _StylizeStep
     from stylecam.frames import Frame
+    from stylecam.stage import StylizeStep
 
     rng = np.random.default_rng(11)
     frames = [moving_square(t)[0] for t in range(10)]
@@ -356,9 +356,9 @@ def test_motion_prepared_on_a_helper_thread_gives_the_frames_of_update() -> None
     expected = [sequential.update(f, s) for f, s in zip(frames, expected_in, strict=True)]
 
     smoother = make_smoother("flow")
-    assert _StylizeStep(Net(), make_smoother("flow"))._pool is None  # a CPU network: in sequence
+    assert StylizeStep(Net(), make_smoother("flow"))._pool is None  # a CPU network: in sequence
     Net.device = "cuda"
-    step = _StylizeStep(Net(), smoother)
+    step = StylizeStep(Net(), smoother)
     assert step._pool is not None
     try:
         got = [step(Frame(index=i, image=f, time=0.0)) for i, f in enumerate(frames)]
@@ -377,9 +377,9 @@ def test_video_smooths_at_the_processing_size_then_scales_up_once(tmp_path, devi
     for 640x360 out of 1080p) and only the smoothed result is scaled to the frame size."""
     from conftest import make_model
 
-    from stylecam.cli import _StylizeStep
     from stylecam.engine import Stylizer
     from stylecam.frames import Frame
+    from stylecam.stage import StylizeStep
 
     st = Stylizer(make_model(tmp_path / "p.onnx", "pool4"), device="cpu", size=(96, 64))
     st.device = device  # the overlap decision only reads this; the network still runs on the CPU
@@ -392,7 +392,7 @@ def test_video_smooths_at_the_processing_size_then_scales_up_once(tmp_path, devi
         expected.append(cv2.resize(out, (288, 192), interpolation=cv2.INTER_CUBIC))
 
     smoother = make_smoother("flow")
-    step = _StylizeStep(st, smoother)
+    step = StylizeStep(st, smoother)
     assert (step._pool is not None) == (device == "cuda")
     try:
         got = [step(Frame(index=i, image=f, time=0.0)) for i, f in enumerate(frames)]
