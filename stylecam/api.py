@@ -72,7 +72,7 @@ def check_ranges(
     if scale is not None and not 0 < scale <= 8:
         raise InputError(f"bad --scale {scale:g}", "use a factor above 0 and up to 8, such as 0.5")
     if size:
-        from .engine import parse_size
+        from .sizes import parse_size
 
         parsed = parse_size(size)
         sides = parsed if isinstance(parsed, tuple) else (parsed,) if isinstance(parsed, int) else ()
@@ -225,7 +225,8 @@ def _options(kind: type[_O], options: _O | None, style: PathLike | None, values:
 
 
 def _stylizer(options: _Options, log: Log | None) -> Stylizer:
-    from .engine import Stylizer, parse_size
+    from .engine import Stylizer
+    from .sizes import parse_size
 
     st = Stylizer(
         options.style,

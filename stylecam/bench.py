@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .sizes import parse_sizes_list
+
 SIZES = ("640x360", "1280x720", "1920x1080")
 
 
@@ -82,11 +84,6 @@ def describe_machine() -> dict:
         "gpu": gpu,
         "date": time.strftime("%Y-%m-%d"),
     }
-
-
-def _parse_wh(text: str) -> tuple[int, int]:
-    w, h = text.lower().split("x")
-    return int(w), int(h)
 
 
 def model_only(stylizer, width: int, height: int, runs: int, warmup: int = 3) -> dict:
@@ -330,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         for m in list_models():
             by_arch.setdefault(m.arch or "?", m)
         models = list(by_arch.values())
-    sizes = [_parse_wh(s) for s in args.sizes.split(",") if s]
+    sizes = parse_sizes_list(args.sizes)
     machine = describe_machine()
     results: dict = {"machine": machine, "peak": {}, "model_only": [], "end_to_end": [], "compare": []}
     wanted_precisions = args.precisions.split(",") if args.precisions else None

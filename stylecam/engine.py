@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -53,6 +52,7 @@ import numpy as np
 from . import gpu_libraries
 from .errors import DeviceError, InputError, ModelError
 from .models import PRECISIONS, ModelInfo, default_model, find_model
+from .sizes import NAMED_HEIGHTS, parse_size  # noqa: F401  (re-exported: the parser lives in sizes.py)
 
 DEVICES = ("auto", "tensorrt", "cuda", "cpu")
 
@@ -62,17 +62,6 @@ _PROVIDER = {
     "cpu": "CPUExecutionProvider",
 }
 _DEVICE_OF = {v: k for k, v in _PROVIDER.items()}
-
-#: Named processing sizes for ``--size``; the width follows the frame's aspect ratio.
-NAMED_HEIGHTS = {
-    "240p": 240,
-    "360p": 360,
-    "480p": 480,
-    "540p": 540,
-    "720p": 720,
-    "1080p": 1080,
-    "1440p": 1440,
-}
 
 #: Frames smaller than this (shorter side) are upscaled for the network and scaled back.
 MIN_SIDE = 32
@@ -89,34 +78,6 @@ def _ort():
 
 
 # --------------------------------------------------------------------------- sizes
-
-
-def parse_size(text: str | None) -> tuple[int, int] | int | str | None:
-    """Parse ``--size``: ``'640x360'`` → ``(640, 360)``; ``'720p'`` → ``720`` (a height); ``None`` or
-    ``'full'`` → ``None`` (the frame's own size); ``'auto'`` → ``'auto'`` (see :class:`Stylizer`).
-
-    Raises:
-        InputError: the text is neither ``WxH``, a named size, ``full`` nor ``auto``.
-    """
-    if text is None or text == "":
-        return None
-    t = text.strip().lower()
-    if t == "full":
-        return None
-    if t == "auto":
-        return "auto"
-    if t in NAMED_HEIGHTS:
-        return NAMED_HEIGHTS[t]
-    m = re.fullmatch(r"(\d+)\s*[x×*]\s*(\d+)", t)
-    if m and int(m.group(1)) > 0 and int(m.group(2)) > 0:
-        return int(m.group(1)), int(m.group(2))
-    m = re.fullmatch(r"(\d+)p?", t)
-    if m and int(m.group(1)) > 0:
-        return int(m.group(1))
-    raise InputError(
-        f"bad --size '{text}'",
-        "use WIDTHxHEIGHT such as 640x360, a height such as 720p or 480, 'full' or 'auto'",
-    )
 
 
 def processing_size(

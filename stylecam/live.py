@@ -39,6 +39,7 @@ import numpy as np
 from .errors import DeviceError, InputError, ModelError, StylecamError
 from .frames import Frame, StreamInfo
 from .models import ModelInfo
+from .sizes import parse_camera_size
 from .status import StatusLine
 
 # --------------------------------------------------------------------------- keys
@@ -1020,20 +1021,6 @@ def _help_panel(
 # --------------------------------------------------------------------------- sources and the run
 
 
-def parse_camera_size(text: str | None) -> tuple[int, int] | None:
-    """``'1280x720'`` → ``(1280, 720)``; ``None`` → ``None``.
-
-    Raises:
-        InputError: not ``WIDTHxHEIGHT``.
-    """
-    if text is None or str(text).strip() == "":
-        return None
-    parts = str(text).lower().replace("×", "x").split("x")
-    if len(parts) == 2 and all(p.strip().isdigit() and int(p) > 0 for p in parts):
-        return int(parts[0]), int(parts[1])
-    raise InputError(f"bad --camera-size '{text}'", "use WIDTHxHEIGHT, such as 1280x720")
-
-
 def open_live_source(
     source: str | int,
     *,
@@ -1102,8 +1089,8 @@ def run_live(args: argparse.Namespace) -> int:
         StylecamError: bad input, no display, no camera, no virtual camera, a
             camera lost for good — each one line for the CLI.
     """
-    from .engine import parse_size
     from .pipeline import Pipeline
+    from .sizes import parse_size
     from .window import NO_DISPLAY_HINT, WindowSink, display_problem
 
     window_on = not _arg(args, "no_window", False)

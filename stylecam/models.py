@@ -199,12 +199,9 @@ class ModelInfo:
 
     @property
     def recommended_size(self) -> tuple[int, int] | None:
-        value = self.meta.get("recommended_size", "")
-        try:
-            w, h = value.lower().split("x")
-            return int(w), int(h)
-        except ValueError:
-            return None
+        from .sizes import parse_wh
+
+        return parse_wh(self.meta.get("recommended_size", ""))
 
     @property
     def training(self) -> dict:

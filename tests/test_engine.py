@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from conftest import make_model, synthetic_frame
 
-from stylecam.engine import Stylizer, create_session, parse_size, processing_size
+from stylecam.engine import Stylizer, create_session, processing_size
 from stylecam.errors import DeviceError, InputError, ModelError
+from stylecam.sizes import parse_size
 
 
 @pytest.mark.parametrize(
