@@ -23,9 +23,12 @@ DEMO_SECONDS = 6
 _VERSION = 1
 
 
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or (Path.home() / ".cache")
-    path = Path(base) / "stylecam"
+def demo_cache_dir() -> Path:
+    """The folder for the demo clip: the user cache folder (:func:`stylecam.paths.user_cache_dir`),
+    created if needed, or the temporary folder where it cannot be created."""
+    from .paths import user_cache_dir
+
+    path = user_cache_dir()
     try:
         path.mkdir(parents=True, exist_ok=True)
         return path
@@ -111,7 +114,7 @@ def make_demo_clip(folder: Path | None = None) -> Path:
     """Render the demo clip (H.264 + AAC) once and return its path."""
     import av
 
-    folder = folder or _cache_dir()
+    folder = folder or demo_cache_dir()
     path = folder / f"stylecam-demo-source-v{_VERSION}.mp4"
     if path.exists() and path.stat().st_size > 10_000:
         return path

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -127,13 +126,10 @@ def missing_tensorrt_libraries() -> list[str]:
 
 
 def trt_cache_dir() -> Path:
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "stylecam" / "tensorrt"
+    """Where TensorRT keeps its built engines (see :mod:`stylecam.paths`)."""
+    from .paths import user_cache_dir
+
+    return user_cache_dir() / "tensorrt"
 
 
 def _provider_list(device: str, cuda_graph: bool = False) -> list:

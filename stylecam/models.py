@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -273,14 +272,10 @@ def shipped_models_dir() -> Path:
 
 
 def user_models_dir() -> Path:
-    """The per-user folder where ``stylecam train`` puts new models."""
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("APPDATA", Path.home() / "AppData" / "Roaming"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / "stylecam" / "models"
+    """The per-user folder where ``stylecam train`` puts new models (see :mod:`stylecam.paths`)."""
+    from .paths import user_data_dir
+
+    return user_data_dir() / "models"
 
 
 def search_dirs() -> list[tuple[Path, str]]:
