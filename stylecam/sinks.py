@@ -1,4 +1,4 @@
-"""Simple sinks: image files and a null sink (benchmarks), and the sink registry.
+"""Simple sinks: image files and a null sink (benchmarks).
 
 The video-file sink is in :mod:`stylecam.media`, the window in
 :mod:`stylecam.window`, the virtual camera in :mod:`stylecam.virtualcam`.
@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from .errors import OutputError
+from .formats import WRITABLE_IMAGE_SUFFIXES, writable_image_suffixes_text
 from .frames import Frame, StreamInfo
 
 
@@ -100,10 +101,10 @@ class ImageSink:
         self.failed: list[tuple[Path, str]] = []
         if single:
             check_output_dir(self.target)
-            if self.target.suffix.lower() not in (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"):
+            if self.target.suffix.lower() not in WRITABLE_IMAGE_SUFFIXES:
                 raise OutputError(
                     f"cannot write '{self.target.suffix}' images ({self.target.name})",
-                    "end -o with .png, .jpg, .jpeg, .bmp, .webp, .tif or .tiff",
+                    f"end -o with {writable_image_suffixes_text()}",
                 )
         else:
             if self.target.exists() and not self.target.is_dir():

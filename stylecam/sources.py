@@ -1,7 +1,7 @@
 """Still-image sources: one or more image files, or a folder of them.
 
-Video files are in :mod:`stylecam.media`, cameras in :mod:`stylecam.camera`;
-:func:`open_source` picks the right one for a command-line argument.
+Video files are in :mod:`stylecam.media`, cameras in :mod:`stylecam.camera`; which suffixes count
+as images is :mod:`stylecam.formats`' business.
 """
 
 from __future__ import annotations
@@ -14,23 +14,8 @@ import cv2
 import numpy as np
 
 from .errors import InputError
+from .formats import IMAGE_SUFFIXES
 from .frames import Frame, StreamInfo
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".jp2", ".exr"}
-VIDEO_SUFFIXES = {
-    ".mp4",
-    ".mov",
-    ".mkv",
-    ".avi",
-    ".webm",
-    ".m4v",
-    ".mpg",
-    ".mpeg",
-    ".wmv",
-    ".flv",
-    ".ts",
-    ".gif",
-}
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -173,16 +158,3 @@ class ImageSource:
 
     def close(self) -> None:
         self._first = None
-
-
-def classify_input(path: str) -> str:
-    """``'camera'``, ``'video'``, ``'image'`` or ``'folder'`` for a command-line source argument."""
-    if path.isdigit() or path.startswith("/dev/video"):
-        return "camera"
-    p = Path(path)
-    if p.is_dir():
-        return "folder"
-    suffix = p.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
-        return "image"
-    return "video"

@@ -11,8 +11,7 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+from ..formats import TRAINING_IMAGE_SUFFIXES
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
@@ -64,7 +63,8 @@ def list_images(folder: str | os.PathLike, exclude: list[str] | tuple[str, ...] 
     files = sorted(
         p
         for p in folder.rglob("*")
-        if p.suffix.lower() in IMAGE_SUFFIXES and not any(fnmatch.fnmatch(p.name, pat) for pat in exclude)
+        if p.suffix.lower() in TRAINING_IMAGE_SUFFIXES
+        and not any(fnmatch.fnmatch(p.name, pat) for pat in exclude)
     )
     if not files:
         raise InputError(f"no images in {folder}", "put JPEG or PNG photos in the --content folder")

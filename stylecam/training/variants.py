@@ -36,6 +36,7 @@ import numpy as np
 
 from ..engine import create_session
 from ..errors import InputError, ModelError, OutputError
+from ..formats import TRAINING_IMAGE_SUFFIXES
 from ..models import VARIANT_PRECISIONS, read_metadata, variant_path
 
 #: A variant whose output differs from the float32 model by more than this, on average over the check
@@ -47,8 +48,6 @@ INT8_WEIGHT_BITS = 7
 
 #: (width, height) of the calibration and check frames; a multiple of 8 like every stylecam net.
 CALIBRATION_SIZE = (384, 216)
-
-_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
 @dataclass
@@ -89,7 +88,7 @@ def calibration_frames(
         root = Path(folder)
         if not root.is_dir():
             raise InputError(f"calibration folder not found: {root}", "give a folder of photos")
-        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in _IMAGE_SUFFIXES)
+        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in TRAINING_IMAGE_SUFFIXES)
         random.Random(seed).shuffle(files)
         for path in files:
             img = cv2.imread(str(path), cv2.IMREAD_COLOR)

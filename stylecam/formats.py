@@ -1,0 +1,28 @@
+"""Which image files stylecam reads and writes, by suffix, in one place.
+
+Video containers are :mod:`stylecam.media`'s business (it asks FFmpeg).
+
+Example:
+    >>> from stylecam.formats import IMAGE_SUFFIXES, writable_image_suffixes_text
+    >>> ".exr" in IMAGE_SUFFIXES, ".mp4" in IMAGE_SUFFIXES
+    (True, False)
+    >>> writable_image_suffixes_text()
+    '.png, .jpg, .jpeg, .bmp, .webp, .tif or .tiff'
+"""
+
+from __future__ import annotations
+
+#: what OpenCV writes well, in the order messages list them; also what training reads
+WRITABLE_IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+#: what the image source reads (OpenCV's readers beyond the writable ones)
+IMAGE_SUFFIXES: frozenset[str] = frozenset((*WRITABLE_IMAGE_SUFFIXES, ".ppm", ".pgm", ".jp2", ".exr"))
+
+#: the images a training or calibration folder may hold
+TRAINING_IMAGE_SUFFIXES: frozenset[str] = frozenset(WRITABLE_IMAGE_SUFFIXES)
+
+
+def writable_image_suffixes_text() -> str:
+    """``'.png, .jpg, ... or .tiff'``: the writable suffixes for a message."""
+    *rest, last = WRITABLE_IMAGE_SUFFIXES
+    return f"{', '.join(rest)} or {last}"
