@@ -681,7 +681,6 @@ class VideoFileSink:
         self._closed = False
         self._opened = False
         self._audio: _AudioCopier | None = None
-        self._warned_resize = False
 
     @property
     def stopped(self) -> bool:
@@ -815,10 +814,11 @@ class VideoFileSink:
 
         Args:
             frame: the source frame it came from (its ``index`` or ``time`` gives the timing).
-            image: ``uint8`` ``(H, W, 3)``; resized if its size differs from the opened one.
+            image: ``uint8`` ``(H, W, 3)`` at the size the sink was opened with.
 
         Raises:
-            TypeError, ValueError: ``image`` is not a ``uint8`` ``(H, W, 3)`` array.
+            TypeError, ValueError: ``image`` is not a ``uint8`` array of the opened shape (the
+                message names the actual and the expected shape).
             OutputError: the file cannot be written (disk full, ...).
         """
         if not self._opened or self._closed or self._container is None or self._vstream is None:
@@ -827,7 +827,12 @@ class VideoFileSink:
             raise TypeError(f"image must be a uint8 numpy array, got {getattr(image, 'dtype', type(image))}")
         if image.ndim != 3 or image.shape[2] != 3:
             raise ValueError(f"image must have shape (H, W, 3), got {image.shape}")
-        image = self._fit(image)
+        expected = (self.height, self.width, 3)
+        if image.shape != expected:
+            raise ValueError(
+                f"image has shape {image.shape}, expected {expected} (the size the sink opened with)"
+            )
+        image = self._pad_for_encoder(image)
         pts = self._next_pts(frame)
         vf = av.VideoFrame.from_ndarray(image, format="bgr24")
         vf.pts = pts
@@ -859,15 +864,8 @@ class VideoFileSink:
         if vf is None:
             container.mux(self._vstream.encode(None))
 
-    def _fit(self, image: np.ndarray) -> np.ndarray:
-        h, w = image.shape[:2]
-        if (w, h) != (self.width, self.height):
-            if not self._warned_resize:
-                log.warning(
-                    "%s: frames are %dx%d, not %dx%d; resizing", self.path, w, h, self.width, self.height
-                )
-                self._warned_resize = True
-            image = cv2.resize(image, (self.width, self.height), interpolation=cv2.INTER_AREA)
+    def _pad_for_encoder(self, image: np.ndarray) -> np.ndarray:
+        """Pad (edge pixels repeated) to the size the encoder needs (even sides for 4:2:0)."""
         enc_w, enc_h = self._enc_size
         if (enc_w, enc_h) != (self.width, self.height):
             image = cv2.copyMakeBorder(

@@ -56,7 +56,8 @@ class VirtualCamSink:
 
     Args:
         width, height: the camera's frame size; ``None`` takes the stream's
-            size when the sink opens. Frames of another size are resized.
+            size when the sink opens; a size that differs from the stream's scales every frame.
+            A frame whose size differs from the stream's is a ``ValueError``.
         fps: the frame rate announced to the camera; ``None`` takes the stream's.
         backend: a pyvirtualcam backend name (``'v4l2loopback'``, ``'obs'``,
             ``'unitycapture'``, or one registered with
@@ -86,6 +87,7 @@ class VirtualCamSink:
         self.device = device
         self.camera = None
         self.frames_sent = 0
+        self.expected_shape: tuple[int, int, int] | None = None  # the stream's (H, W, 3), from open()
 
     @property
     def stopped(self) -> bool:
@@ -108,6 +110,7 @@ class VirtualCamSink:
             raise DeviceError(
                 "--virtual-cam needs the pyvirtualcam package, which is not installed", INSTALL_HINT
             ) from None
+        self.expected_shape = (int(info.height), int(info.width), 3)
         self.width = int(self.width or info.width)
         self.height = int(self.height or info.height)
         self.fps = float(self.fps or info.fps or 30.0)
@@ -134,9 +137,17 @@ class VirtualCamSink:
             ) from None
 
     def write(self, frame: Frame, image: np.ndarray) -> None:
-        """Send one BGR image (resized to the camera's size when it differs)."""
+        """Send one BGR image of the stream's size (scaled to the camera's size when that differs).
+
+        Raises:
+            ValueError: the image's shape is not the stream's (the message names both).
+        """
         if self.camera is None:
             return
+        if image.shape != self.expected_shape:
+            raise ValueError(
+                f"image has shape {image.shape}, expected {self.expected_shape} (the stream's size)"
+            )
         if image.shape[1] != self.width or image.shape[0] != self.height:
             image = cv2.resize(image, (self.width, self.height), interpolation=cv2.INTER_AREA)
         self.camera.send(np.ascontiguousarray(image))

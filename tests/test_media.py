@@ -323,6 +323,18 @@ def test_close_after_a_failed_write_keeps_the_frames_so_far(tmp_path):
     assert probe(tmp_path / "crash.mp4").frame_count == 4
 
 
+def test_a_frame_of_the_wrong_size_is_a_value_error_naming_both_shapes(tmp_path):
+    sink = VideoFileSink(tmp_path / "sizes.mp4")
+    sink.open(StreamInfo(width=64, height=48, fps=25))
+    good = np.zeros((48, 64, 3), np.uint8)
+    sink.write(Frame(index=0, image=good, time=0.0), good)
+    wrong = np.zeros((40, 64, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"shape \(40, 64, 3\), expected \(48, 64, 3\)"):
+        sink.write(Frame(index=1, image=wrong, time=0.0), wrong)
+    sink.close()
+    assert probe(tmp_path / "sizes.mp4").frame_count == 1
+
+
 def test_a_sink_closed_before_any_frame_leaves_no_file(tmp_path):
     sink = VideoFileSink(tmp_path / "nothing.mp4")
     sink.open(StreamInfo(width=64, height=48, fps=25))

@@ -93,6 +93,16 @@ def test_a_given_size_and_device_are_used_and_frames_are_resized(fake_backend):
     sink.close()
 
 
+def test_a_frame_not_of_the_streams_size_is_a_value_error_naming_both_shapes(fake_backend):
+    sink = VirtualCamSink(32, 24, backend=BACKEND, device="/dev/fake0")
+    sink.open(info(64, 48, 30))
+    wrong = np.zeros((24, 32, 3), np.uint8)  # the camera's size, but not the stream's
+    with pytest.raises(ValueError, match=r"shape \(24, 32, 3\), expected \(48, 64, 3\)"):
+        sink.write(Frame(index=0, image=wrong, time=0.0), wrong)
+    assert sink.frames_sent == 0
+    sink.close()
+
+
 def test_no_backend_named_tries_all_registered(fake_backend, monkeypatch):
     monkeypatch.setattr(pyvirtualcam.camera, "BACKENDS", {BACKEND: FakeBackend})
     sink = VirtualCamSink()
