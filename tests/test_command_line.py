@@ -182,10 +182,10 @@ def test_ctrl_c_while_the_command_starts_is_exit_130_without_a_traceback(delay: 
     time.sleep(delay)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:  # it had already finished
-        return
-    assert proc.returncode == 130, err
     assert "Traceback" not in err
+    # 130 from stylecam; on a loaded machine the signal can also come before the interpreter has set up
+    # its own Ctrl-C handling (killed by SIGINT, nothing printed), or after the command has finished (0)
+    assert proc.returncode in (130, -signal.SIGINT, 0), err
 
 
 def test_import_stylecam_is_light() -> None:
