@@ -472,13 +472,8 @@ class Stylizer:
                 f"{self.info.path.name} holds one style; it cannot blend", "pick a multi-style network"
             )
         names = [st["name"] for st in self.info.styles]
-        if isinstance(weights, dict):
-            unknown = [k for k in weights if k not in names]
-            if unknown:
-                raise ModelError(
-                    f"style '{unknown[0]}' is not in {self.info.path.name}", f"it holds: {', '.join(names)}"
-                )
-            vec = np.array([weights.get(n, 0.0) for n in names], np.float32)
+        if isinstance(weights, dict):  # names checked and weights normalised as for --style a:0.7,b:0.3
+            vec = np.array(self.info.with_weights(weights).style_weights, np.float32)
         else:
             vec = np.asarray(weights, np.float32).reshape(-1)
             if vec.size != len(names):

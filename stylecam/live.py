@@ -309,7 +309,6 @@ class LiveController:
         self._recording_sink_factory = recording_sink_factory or _default_recording_sink
         self.background_loading = background_loading
         self.clock = clock
-        self.log = log
         self.paused = False
         self.show_help = False
         self.fullscreen = False

@@ -328,9 +328,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _info_for(path: Path, origin: str) -> ModelInfo:
     """The file's network; for a multi-style file, its first style."""
-    meta = read_metadata(path)
-    info = ModelInfo(path=path, name=meta.get("name") or path.stem, origin=origin, meta=meta)
-    return info.with_weights({info.styles[0]["name"]: 1.0}) if info.is_multi_style else info
+    return _entries(path, origin)[0]
 
 
 def _entries(path: Path, origin: str) -> list[ModelInfo]:

@@ -65,7 +65,8 @@ def read_base(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], list[di
     return state, styles
 
 
-def _is_style_table(key: str, value: torch.Tensor) -> bool:
+def is_style_table(key: str, value: torch.Tensor) -> bool:
+    """Whether a parameter is a per-style table of a conditional instance norm ``(n_styles, C)``."""
     return ".norm." in key and value.dim() == 2
 
 
@@ -73,7 +74,7 @@ def start_from_base(base: dict[str, torch.Tensor], n_styles: int) -> PaintNet:
     """A painting network with the base's shared weights and ``n_styles`` new styles, each starting at the
     mean of the base's styles."""
     state = {
-        k: v.mean(0, keepdim=True).repeat(n_styles, 1) if _is_style_table(k, v) else v.clone()
+        k: v.mean(0, keepdim=True).repeat(n_styles, 1) if is_style_table(k, v) else v.clone()
         for k, v in base.items()
     }
     return paint_net_from_state(state)
@@ -81,14 +82,14 @@ def start_from_base(base: dict[str, torch.Tensor], n_styles: int) -> PaintNet:
 
 def shared_parameters(net: PaintNet) -> list[torch.nn.Parameter]:
     """The parameters every style shares (all but the per-style norm tables)."""
-    return [p for k, p in net.named_parameters() if not _is_style_table(k, p)]
+    return [p for k, p in net.named_parameters() if not is_style_table(k, p)]
 
 
 def merge_into_base(base: dict[str, torch.Tensor], trained: dict[str, torch.Tensor]) -> PaintNet:
     """The base's styles followed by the trained ones, in one network (the shared weights: the trained
     network's, equal to the base's when only the norms were tuned)."""
     state = {
-        k: torch.cat([base[k], v]) if _is_style_table(k, v) else v for k, v in trained.items() if k in base
+        k: torch.cat([base[k], v]) if is_style_table(k, v) else v for k, v in trained.items() if k in base
     }
     if set(state) != set(base):
         raise InputError("the checkpoint does not fit its base painting network", "retrain from that network")

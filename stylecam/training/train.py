@@ -457,7 +457,9 @@ def _param_groups(net: torch.nn.Module, cfg: TrainConfig) -> list[dict[str, Any]
     """Adam groups: the shared weights at ``lr``; each style's own norm scales and shifts (the ``(n_styles,
     C)`` tables of a multi-style network) at ``lr * style_lr_scale``, as they learn from a fraction of the
     batches only."""
-    own = [p for n, p in net.named_parameters() if ".norm." in n and p.dim() == 2]
+    from .base import is_style_table
+
+    own = [p for n, p in net.named_parameters() if is_style_table(n, p)]
     ids = {id(p) for p in own}
     shared = [p for p in net.parameters() if id(p) not in ids and p.requires_grad]
     groups = [{"params": shared, "lr": cfg.lr}] if shared else []
