@@ -12,7 +12,9 @@ import dataclasses
 import math
 import os
 import random
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -363,6 +365,7 @@ def train(
         _save(weights_path(cfg), {k: v for k, v in st.items() if k not in ("optim", "rng")})
 
     net.train()
+    restore = _terminate_as_interrupt()
     t_last, s_last = time.perf_counter(), step
     t_start, s_start = t_last, step
     try:
@@ -445,12 +448,28 @@ def train(
                 _write_samples(
                     net, samples, out_dir / "samples" / f"step_{step:06d}.png", cfg.device, n_styles
                 )
-    except KeyboardInterrupt:  # keep what was learnt: --resume continues from here
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM (kill, a job scheduler): --resume continues from here
         _save_both(state())
         raise
+    finally:
+        restore()
     final = state()
     _save_both(final)
     return final
+
+
+def _terminate_as_interrupt() -> Callable[[], None]:
+    """Make SIGTERM (``kill``, a job scheduler, the end of a session) stop training as Ctrl-C does, so the
+    checkpoint is saved; a background job started with ``&`` ignores SIGINT, so this is its only clean stop.
+    Returns the function that puts the previous handler back. Does nothing off the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
 
 
 def _param_groups(net: torch.nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]:

@@ -117,3 +117,33 @@ def test_bad_style_layer_weights(
     argv += ["--style-layer-weights", weights, "--checkpoint-dir", str(tmp_path / "ck")]
     assert train_main(argv) == 2
     assert "--style-layer-weights" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is not a catchable signal on Windows")
+def test_sigterm_saves_a_checkpoint_that_resumes(tiny_data: tuple[Path, Path], tmp_path: Path) -> None:
+    """A background run (``nohup ... &`` ignores SIGINT) stopped with ``kill`` keeps what it learnt."""
+    import signal
+    import time
+
+    import torch
+
+    painting, content = tiny_data
+    ck = tmp_path / "ck"
+    cmd = [sys.executable, "-m", "stylecam.training", "train", "--style", str(painting),
+           "--content", str(content), "--name", "killed", "--arch", "fast", "--size", "32",
+           "--steps", "100000", "--batch", "1", "--style-size", "48", "--vgg-weights", "random",
+           "--threads", "1", "--sample-every", "0", "--log-every", "1", "--checkpoint-every", "100000",
+           "--checkpoint-dir", str(ck), "-o", str(tmp_path / "killed.onnx")]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    deadline = time.monotonic() + 120
+    for line in proc.stderr:  # wait until it is really training (a few steps done), then stop it
+        if "step 3/" in line or time.monotonic() > deadline:
+            break
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=60) == 130, rest
+    assert "continue with --resume" in rest and "Traceback" not in rest
+    saved = torch.load(ck / "last.ckpt", map_location="cpu", weights_only=False)
+    assert saved["step"] >= 3  # saved at the stop, not at a checkpoint interval (none was reached)
+    assert (ck / "weights.ckpt").is_file()
