@@ -1,6 +1,6 @@
 """Still-image sources: one or more image files, or a folder of them.
 
-Video files are in :mod:`stylecam.media`, cameras in :mod:`stylecam.camera`; which suffixes count
+Video files are :mod:`stylecam.sources.video`, cameras :mod:`stylecam.camera`; which suffixes count
 as images is :mod:`stylecam.formats`' business.
 """
 
@@ -13,9 +13,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import InputError
-from .formats import IMAGE_SUFFIXES
-from .frames import Frame, StreamInfo
+from ..errors import InputError
+from ..formats import IMAGE_SUFFIXES
+from ..frames import Frame, StreamInfo
+
+__all__ = ["ImageSource", "list_images", "read_image"]
 
 
 def read_image(path: str | Path) -> np.ndarray:

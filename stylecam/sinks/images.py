@@ -1,64 +1,19 @@
-"""Simple sinks: image files and a null sink (benchmarks).
-
-The video-file sink is in :mod:`stylecam.media`, the window in
-:mod:`stylecam.window`, the virtual camera in :mod:`stylecam.virtualcam`.
-"""
+"""Image files out: :class:`ImageSink` (one file, or a folder of them named after the inputs)."""
 
 from __future__ import annotations
 
-import errno
 import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .errors import OutputError
-from .formats import WRITABLE_IMAGE_SUFFIXES, writable_image_suffixes_text
-from .frames import Frame, StreamInfo
+from ..errors import OutputError
+from ..formats import WRITABLE_IMAGE_SUFFIXES, writable_image_suffixes_text
+from ..frames import Frame, StreamInfo
+from .files import check_output_dir, is_disk_full, same_file
 
-
-def check_output_dir(path: Path) -> None:
-    """Raise :class:`OutputError` unless ``path``'s folder exists and is writable."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.exists():
-        raise OutputError(f"output folder does not exist: {folder}", "create it first, or choose another -o")
-    if not folder.is_dir():
-        raise OutputError(f"{folder} is not a folder", "choose another -o")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"output folder is not writable: {folder}", "choose a folder you can write to")
-
-
-def same_file(a: str | Path, b: str | Path) -> bool:
-    """True when ``a`` and ``b`` name the same existing file (or the same resolved path)."""
-    try:
-        if Path(a).exists() and Path(b).exists():
-            return os.path.samefile(a, b)
-    except OSError:
-        pass
-    return Path(a).resolve() == Path(b).resolve()
-
-
-class NullSink:
-    """Discards frames (for benchmarks); counts them."""
-
-    inline = False
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def open(self, info: StreamInfo) -> None:
-        self.count = 0
-
-    def write(self, frame: Frame, image: np.ndarray) -> None:
-        self.count += 1
-
-    def close(self) -> None:
-        pass
-
-    @property
-    def stopped(self) -> bool:
-        return False
+__all__ = ["ImageSink"]
 
 
 class ImageSink:
@@ -179,7 +134,7 @@ class ImageSink:
                 tmp.unlink()
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            if is_disk_full(exc):
                 done = f"the {len(self.written)} image(s) done are in {path.parent}" if self.written else ""
                 raise OutputError(
                     f"disk full: no space left to write {path.name} in {path.parent.resolve()}",
