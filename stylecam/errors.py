@@ -58,3 +58,12 @@ class OutputError(StylecamError):
     """An output path cannot be written."""
 
     exit_code = 2
+
+
+def first_line(exc: BaseException, limit: int = 200) -> str:
+    """The first non-blank line of ``exc``'s message (its type's name when there is none), cut at ``limit``.
+
+    For the ``(reason)`` part of a one-line error built from a library's long exception text.
+    """
+    lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+    return (lines[0] if lines else type(exc).__name__)[:limit]

@@ -1,6 +1,8 @@
-"""Which image files stylecam reads and writes, by suffix, in one place.
+"""Which image and video files stylecam reads and writes, by suffix, in one place.
 
-Video containers are :mod:`stylecam.media`'s business (it asks FFmpeg).
+Which video containers are written, with which codecs, is :mod:`stylecam.sinks.video`'s table; a video
+file named on its own is always tried (FFmpeg decides), :data:`VIDEO_SUFFIXES` is for picking videos out
+of a folder.
 
 Example:
     >>> from stylecam.formats import IMAGE_SUFFIXES, writable_image_suffixes_text
@@ -20,6 +22,12 @@ IMAGE_SUFFIXES: frozenset[str] = frozenset((*WRITABLE_IMAGE_SUFFIXES, ".ppm", ".
 
 #: the images a training or calibration folder may hold
 TRAINING_IMAGE_SUFFIXES: frozenset[str] = frozenset(WRITABLE_IMAGE_SUFFIXES)
+
+
+#: the files a folder walk or a pattern takes as videos (a file named on its own is always tried)
+VIDEO_SUFFIXES: frozenset[str] = frozenset(
+    (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".mpg", ".mpeg", ".ts", ".mts", ".wmv", ".flv", ".3gp")
+)
 
 
 def writable_image_suffixes_text() -> str:

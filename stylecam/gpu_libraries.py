@@ -35,7 +35,9 @@ from dataclasses import dataclass
 from importlib.metadata import PathDistribution
 from pathlib import Path
 
-DEVICES = ("cuda", "tensorrt")
+from .errors import first_line
+from .providers import GPU_DEVICES
+
 #: what installs the CUDA libraries, and TensorRT with them (TensorRT's wheels live on NVIDIA's index)
 CUDA_EXTRA = 'pip install "stylecam[cuda]"'
 TENSORRT_EXTRA = 'pip install --extra-index-url https://pypi.nvidia.com "stylecam[tensorrt]"'
@@ -229,8 +231,8 @@ def libraries(
     cuRAND) or opens (cuDNN 9; cuFFT and NVRTC for a few operators only), and for TensorRT also
     ``nvinfer`` and its ONNX parser.
     """
-    if device not in DEVICES:
-        raise ValueError(f"device must be one of {DEVICES}, got {device!r}")
+    if device not in GPU_DEVICES:
+        raise ValueError(f"device must be one of {GPU_DEVICES}, got {device!r}")
     platform = platform or sys.platform
     major = cuda_major or onnxruntime_cuda_major()
     cufft = 12 if major >= 13 else 11
@@ -422,10 +424,6 @@ _preloaded: set[tuple] = set()  # (device, sites) whose libraries were loaded in
 _load_errors: dict[str, str] = {}  # wheel file -> why it did not load
 
 
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-
-
 def _onnxruntime_preload() -> None:
     """``onnxruntime.preload_dlls()``: CUDA and cuDNN from the nvidia wheels beside onnxruntime (ORT >= 1.21).
 
@@ -477,5 +475,5 @@ def preload(
             try:
                 ctypes.CDLL(f.path)
             except OSError as exc:
-                _load_errors[f.path] = _first_line(exc)
+                _load_errors[f.path] = first_line(exc)
         return find_libraries(device, sites, loader=loader, driver=report.driver)

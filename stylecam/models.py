@@ -1,7 +1,7 @@
 """Style-network registry: find ``*.onnx`` models by name or path and read their metadata.
 
 A stylecam model is self-describing: everything the runtime needs to run it is
-stored in the ONNX file's ``metadata_props`` (see :data:`METADATA_KEYS`), so no
+stored in the ONNX file's ``metadata_props`` (see :mod:`stylecam.contract`), so no
 side table is needed. Reading the metadata uses ONNX Runtime only (no torch,
 no ``onnx`` package).
 
@@ -23,42 +23,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import ModelError
-
-#: Metadata keys written by ``stylecam export`` and read here. All values are strings.
-METADATA_KEYS: dict[str, str] = {
-    "stylecam.format": "metadata format version ('1')",
-    "name": "short style name used on the command line, e.g. 'starry-night'",
-    "title": "title of the painting the style was trained from",
-    "artist": "the painter",
-    "year": "year of the painting",
-    "arch": "network architecture ('paint', 'fast' or 'quality')",
-    "input_layout": "'NHWC' or 'NCHW'",
-    "input_dtype": "'uint8', 'float32' or 'float16'",
-    "input_range": "'0-255' or '0-1'",
-    "output_layout": "'NHWC' or 'NCHW'",
-    "output_range": "'0-255' or '0-1'",
-    "color_order": "'BGR' or 'RGB' (input and output)",
-    "size_multiple": "height and width must be a multiple of this (the runtime pads)",
-    "recommended_size": "processing size the style was tuned for, 'WxH' (e.g. '640x360')",
-    "license": "licence of the weights, and the status of the painting",
-    "precision": "'fp32' (the reference), or a variant beside it: 'fp16' (GPUs) or 'int8' (CPUs)",
-    "flops_per_pixel": "floating-point operations of the convolutions per input pixel (for GFLOP/s)",
-    "training": "JSON object with the training settings",
-    "styles": "a network of several styles: JSON list of {name, title, artist, year}, in the order of the "
-    "weights of its second input, 'style' (float32, one weight per style)",
-}
-
-#: Default values for models whose metadata omits a key.
-DEFAULTS: dict[str, str] = {
-    "input_layout": "NCHW",
-    "input_dtype": "float32",
-    "input_range": "0-255",
-    "output_layout": "NCHW",
-    "output_range": "0-255",
-    "color_order": "RGB",
-    "size_multiple": "4",
-}
+from .contract import (
+    DEFAULT,
+    METADATA_KEYS,  # noqa: F401  (re-exported: the keys live in contract.py)
+    IOContract,
+)
+from .errors import ModelError, first_line
 
 DEFAULT_STYLE = "starry-night"
 
@@ -130,7 +100,13 @@ class ModelInfo:
     alternatives: list[ModelInfo] = field(default_factory=list, repr=False)
 
     def get(self, key: str) -> str:
-        return self.meta.get(key) or DEFAULTS.get(key, "")
+        """A metadata value; a contract key the file omits gets :data:`stylecam.contract.DEFAULT`'s."""
+        return self.meta.get(key) or DEFAULT.metadata().get(key, "")
+
+    @property
+    def contract(self) -> IOContract:
+        """What the network takes and returns (:class:`~stylecam.contract.IOContract`)."""
+        return IOContract.from_metadata(self.meta)
 
     @property
     def styles(self) -> list[dict[str, str]]:
@@ -191,10 +167,7 @@ class ModelInfo:
 
     @property
     def size_multiple(self) -> int:
-        try:
-            return max(1, int(self.get("size_multiple")))
-        except ValueError:
-            return 4
+        return self.contract.size_multiple
 
     @property
     def recommended_size(self) -> tuple[int, int] | None:
@@ -313,17 +286,11 @@ def _read_metadata_cached(path: str, _mtime: int) -> tuple[tuple[str, str], ...]
         session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ModelError(
-            f"{path} is not a valid ONNX model ({_first_line(exc)})",
+            f"{path} is not a valid ONNX model ({first_line(exc)})",
             "re-export it with 'stylecam export' or pick another style",
         ) from None
     meta = session.get_modelmeta().custom_metadata_map
     return tuple(sorted(meta.items()))
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    line = text[0] if text else type(exc).__name__
-    return line[:200]
 
 
 def _info_for(path: Path, origin: str) -> ModelInfo:

@@ -264,25 +264,6 @@ def test_io_binding_is_used_only_for_the_uint8_nhwc_contract(tmp_path):
     assert np.abs(st(frame).astype(int) - (255 - frame)).max() <= 1
 
 
-def test_bound_buffers_stay_bounded_when_every_frame_has_its_own_size(tmp_path):
-    """A folder of photos of every size: the first sizes keep their (CUDA-graph) buffers for good, the
-    rest are bound without a graph and dropped oldest first. Runs the real binding on the CPU provider,
-    which ignores the graph ids a CUDA session would use."""
-    from stylecam.engine import _BoundRunner
-
-    path = make_model(tmp_path / "pool.onnx", "pool4")
-    st = Stylizer(path, device="cpu", io_binding=False)
-    runner = _BoundRunner(st.session, st._input_name, st._output_name, "cpu", cuda_graph=True)
-    limit = _BoundRunner.MAX_SIZES
-    shapes = [(1, 16 + 4 * i, 24, 3) for i in range(3 * limit)]
-    for i, shape in enumerate(shapes):
-        frame = synthetic_frame(shape[2], shape[1], t=i)
-        assert np.array_equal(runner(frame[None]), st.run_padded(frame)[None])
-    assert [runner.graph_id(s) for s in shapes[:limit]] == list(range(limit))  # kept, in capture order
-    assert all(runner.graph_id(s) is None for s in shapes[limit : 2 * limit])  # dropped
-    assert all(runner.graph_id(s) == -1 for s in shapes[2 * limit :])  # the newest, without a graph
-
-
 def test_auto_size_caps_large_frames_at_the_recommended_pixel_count_on_the_cpu(tmp_path):
     path = make_model(tmp_path / "p.onnx", "pool4", extra_meta={"recommended_size": "640x360"})
     st = Stylizer(path, device="cpu", size=parse_size("auto"))

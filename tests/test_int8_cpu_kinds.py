@@ -36,10 +36,10 @@ def test_every_shipped_int8_file_has_saturation_free_weights() -> None:
 @pytest.fixture
 def cpu_kind(monkeypatch):
     """Pretend this CPU is of a kind: ``cpu_kind("avx2")``."""
-    import stylecam.engine as engine
+    import stylecam.sessions as sessions
 
     def set_(kind: str) -> None:
-        monkeypatch.setattr(engine, "cpu_int8_kind", lambda: kind)
+        monkeypatch.setattr(sessions, "cpu_int8_kind", lambda: kind)
 
     return set_
 

@@ -50,10 +50,10 @@ def test_windows_uses_appdata_and_localappdata(home, monkeypatch):
 
 @pytest.mark.parametrize("platform", ["linux", "darwin", "win32"])
 def test_models_demo_and_tensorrt_folders_come_from_paths(home, monkeypatch, platform):
-    from stylecam import demo, engine, models
+    from stylecam import demo, models, providers
 
     monkeypatch.setattr(sys, "platform", platform)
     assert models.user_models_dir() == paths.user_data_dir() / "models"
-    assert engine.trt_cache_dir() == paths.user_cache_dir() / "tensorrt"
+    assert providers.trt_cache_dir() == paths.user_cache_dir() / "tensorrt"
     assert demo.demo_cache_dir() == paths.user_cache_dir()
     assert Path(demo.demo_cache_dir()).is_dir()

@@ -33,6 +33,15 @@ from ..errors import InputError, OutputError
 from ..frames import Frame, StreamInfo
 from ..sources.probe import probe
 from .audio import AudioMuxer
+from .containers import (
+    CLUSTERED,
+    CONTAINERS,
+    FRAGMENTED,
+    GIF_TIME_BASE,
+    SUPPORTED_SUFFIXES,
+    as_rate,
+    palette_graph,
+)
 from .files import (
     check_output_dir,
     free_name,
@@ -46,46 +55,6 @@ from .files import (
 log = logging.getLogger(__name__)
 
 __all__ = ["VideoFileSink"]
-
-_NTSC_BASES = (24, 30, 48, 60, 120, 240)
-
-#: Output container by file suffix: (FFmpeg muxer, default video codec, audio codecs that can be copied,
-#: audio codec to transcode to). ``None`` in the copy column means "whatever the muxer accepts".
-_CONTAINERS: dict[str, tuple[str, str, frozenset[str] | None, str]] = {
-    ".mp4": ("mp4", "libx264", frozenset({"aac", "mp3", "opus", "flac", "alac", "ac3", "eac3"}), "aac"),
-    ".m4v": ("mp4", "libx264", frozenset({"aac", "mp3", "opus", "flac", "alac", "ac3", "eac3"}), "aac"),
-    ".mov": (
-        "mov",
-        "libx264",
-        frozenset({"aac", "mp3", "alac", "ac3", "eac3", "pcm_s16le", "pcm_s24le"}),
-        "aac",
-    ),
-    ".mkv": ("matroska", "libx264", None, "aac"),
-    ".avi": ("avi", "mpeg4", frozenset({"mp3", "ac3", "pcm_s16le"}), "libmp3lame"),
-    ".webm": ("webm", "libvpx-vp9", frozenset({"opus", "vorbis"}), "libopus"),
-    ".gif": ("gif", "gif", frozenset(), ""),  # no sound; a palette of its own for every frame
-}
-_SUPPORTED_SUFFIXES = ".mp4, .m4v, .mov, .mkv, .avi, .webm, .gif"
-#: GIF frame delays are in hundredths of a second.
-_GIF_TIME_BASE = Fraction(1, 100)
-#: While a file is written: MP4/MOV as fragments of at most a second, so a process killed mid-run
-#: (SIGKILL, power loss) leaves every fragment written so far playable; at a clean end the file is
-#: rewritten as a normal fast-start MP4. ``delay_moov`` writes the header with the first fragment, so it
-#: carries the edit lists that hide the encoders' delays (B-frames, AAC priming) and keep the sound in
-#: sync (``empty_moov`` would shift the video by the B-frame delay).
-_FRAGMENTED = {"movflags": "frag_keyframe+delay_moov+default_base_moof", "frag_duration": "1000000"}
-#: Matroska and WebM: clusters of at most a second, likewise.
-_CLUSTERED = {"cluster_time_limit": "1000"}
-
-
-def _as_rate(fps: float | Fraction) -> Fraction:
-    """A frame rate as an exact fraction; 29.97 becomes 30000/1001 and its kin likewise."""
-    if isinstance(fps, Fraction):
-        return fps
-    for base in _NTSC_BASES:
-        if abs(fps - base * 1000 / 1001) < 2e-3:
-            return Fraction(base * 1000, 1001)
-    return Fraction(fps).limit_denominator(1001)
 
 
 class VideoFileSink:
@@ -177,13 +146,13 @@ class VideoFileSink:
         self.overwrite = overwrite
         self._check_path(self.audio_from, *self.inputs)
         suffix = self.path.suffix.lower()
-        if suffix not in _CONTAINERS:
+        if suffix not in CONTAINERS:
             what = f"'{suffix}' files" if suffix else "a file without a suffix"
             raise OutputError(
                 f"cannot write {what} ({self.path.name})",
-                hint=f"end -o with one of {_SUPPORTED_SUFFIXES}",
+                hint=f"end -o with one of {SUPPORTED_SUFFIXES}",
             )
-        self._format, default_codec, self._audio_copy, self._audio_encoder = _CONTAINERS[suffix]
+        self._format, default_codec, self._audio_copy, self._audio_encoder = CONTAINERS[suffix]
         self.codec = codec or default_codec
         if self._format == "gif":
             if self.audio_from is not None:
@@ -257,9 +226,9 @@ class VideoFileSink:
             enc_w, enc_h = enc_w + enc_w % 2, enc_h + enc_h % 2
         options = {"flush_packets": "1"}  # every packet to the file at once: a killed run loses nothing muxed
         if self._format in ("mp4", "mov"):
-            options.update(_FRAGMENTED)
+            options.update(FRAGMENTED)
         elif self._format in ("matroska", "webm"):
-            options.update(_CLUSTERED)
+            options.update(CLUSTERED)
         self._part = free_name(self.path, "part")
         try:
             self._container = av.open(str(self._part), "w", format=self._format, options=options)
@@ -292,7 +261,7 @@ class VideoFileSink:
 
     def _pick_rate(self, info: StreamInfo) -> Fraction:
         if self.fps is not None:
-            return _as_rate(self.fps)
+            return as_rate(self.fps)
         fps = float(info.fps) if info.fps else 0.0
         tb = info.time_base
         if isinstance(tb, Fraction | int) and tb > 0 and (not fps or abs(1 / float(tb) - fps) < 1e-2):
@@ -307,7 +276,7 @@ class VideoFileSink:
         if not (math.isfinite(fps) and fps > 0):
             log.warning("%s: the input has no frame rate; writing 30 fps", self.path)
             return Fraction(30)
-        return _as_rate(fps)
+        return as_rate(fps)
 
     def _add_video_stream(self, width: int, height: int) -> None:
         assert self._container is not None
@@ -320,7 +289,7 @@ class VideoFileSink:
         stream.width, stream.height = width, height
         stream.pix_fmt = self.pix_fmt
         if self._format == "gif":
-            self._time_base = _GIF_TIME_BASE
+            self._time_base = GIF_TIME_BASE
         elif self._pts_base is not None:  # every frame keeps its own time, in the input's unit
             self._time_base = self._pts_base
         else:
@@ -329,7 +298,7 @@ class VideoFileSink:
         stream.time_base = self._time_base
         name = stream.codec_context.name
         if name == "gif":
-            self._palette = _palette_graph(width, height, self._time_base)
+            self._palette = palette_graph(width, height, self._time_base)
         elif name in ("libx264", "libx265"):
             stream.options = {"crf": str(self.crf), "preset": self.preset}
         elif name == "libvpx-vp9":
@@ -531,20 +500,3 @@ class VideoFileSink:
         except OutputError:
             self.kept = part  # the target appeared meanwhile: the frames stay beside it
         self.frames_kept = frames
-
-
-def _palette_graph(width: int, height: int, time_base: Fraction) -> Any:
-    """FFmpeg's palettegen + paletteuse, a palette of 256 colours chosen for each frame (streaming)."""
-    graph = av.filter.Graph()
-    src = graph.add_buffer(width=width, height=height, format="bgr24", time_base=time_base)
-    split = graph.add("split")
-    gen = graph.add("palettegen", "stats_mode=single")
-    use = graph.add("paletteuse", "new=1")
-    sink = graph.add("buffersink")
-    src.link_to(split)
-    split.link_to(gen, 0, 0)
-    split.link_to(use, 1, 0)
-    gen.link_to(use, 0, 1)
-    use.link_to(sink)
-    graph.configure()
-    return graph

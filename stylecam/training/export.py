@@ -7,13 +7,14 @@ The graph takes ``frame``: uint8 NHWC ``[1, H, W, 3]`` BGR 0-255 with dynamic H 
   convolutions have the BGR order and the 0-255 scale folded into their weights → sigmoid, x255, round
   → DepthToSpace → cast → transpose. Nothing but these two shuffles and a cast touches full resolution.
 - ``quality`` nets: cast, /255, BGR->RGB, NCHW, the network, clamp, x255, round, back to NHWC BGR uint8. The file's
-``metadata_props`` carry the registry keys of :data:`stylecam.models.METADATA_KEYS` and the training
+``metadata_props`` carry the registry keys of :data:`stylecam.contract.METADATA_KEYS` and the training
 settings, and the export checks that ONNX Runtime's output matches PyTorch's on random input.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import tempfile
@@ -25,6 +26,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..contract import STYLECAM
 from ..errors import InputError, ModelError, OutputError
 from .nets import FastNet, build_net, is_multi_style, size_multiple
 from .styles import painting_info
@@ -159,18 +161,13 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
 
 
 def contract_metadata(name: str, arch: str) -> dict[str, str]:
-    """The metadata every exported network carries: name, architecture and the I/O contract."""
+    """The metadata every exported network carries: name, architecture and the I/O contract
+    (:data:`stylecam.contract.STYLECAM`, with the architecture's size multiple)."""
     return {
         "stylecam.format": "1",
         "name": name,
         "arch": arch,
-        "input_layout": "NHWC",
-        "input_dtype": "uint8",
-        "input_range": "0-255",
-        "output_layout": "NHWC",
-        "output_range": "0-255",
-        "color_order": "BGR",
-        "size_multiple": str(size_multiple(arch)),
+        **dataclasses.replace(STYLECAM, size_multiple=size_multiple(arch)).metadata(),
         "recommended_size": "1280x720" if arch == "quality" else "640x360",
     }
 
@@ -248,8 +245,9 @@ def _export_torch(wrapper: nn.Module, h: int, w: int, n_styles: int = 0) -> Any:
     """The whole wrapped network through the PyTorch exporter (the quality and paint nets); with
     ``n_styles``, a second input ``style`` of ``n_styles`` float32 weights."""
     dummy = torch.randint(0, 256, (1, h, w, 3), dtype=torch.uint8)
-    extra = (("style", torch.eye(n_styles)[0]),) if n_styles else ()
-    return _torch_export(wrapper, dummy, "frame", "stylized", ((1, "height"), (2, "width")), extra)
+    c = STYLECAM
+    extra = ((c.style_input, torch.eye(n_styles)[0]),) if n_styles else ()
+    return _torch_export(wrapper, dummy, c.input_name, c.output_name, ((1, "height"), (2, "width")), extra)
 
 
 class _Trunk(nn.Module):
@@ -296,7 +294,7 @@ def _export_fast(net: FastNet) -> Any:
     )
     g = trunk.graph
     pre = [
-        helper.make_node("Transpose", ["frame"], ["frame_nchw"], perm=[0, 3, 1, 2]),
+        helper.make_node("Transpose", [STYLECAM.input_name], ["frame_nchw"], perm=[0, 3, 1, 2]),
         helper.make_node("Cast", ["frame_nchw"], ["frame_f"], to=TensorProto.FLOAT),
         helper.make_node("SpaceToDepth", ["frame_f"], ["cells"], blocksize=r),
     ]
@@ -306,7 +304,7 @@ def _export_fast(net: FastNet) -> Any:
         helper.make_node("Add", ["level", "khalf"], ["level_r"]),  # the cast truncates: +0.5 rounds
         helper.make_node("DepthToSpace", ["level_r"], ["pic_f"], blocksize=r, mode="CRD"),
         helper.make_node("Cast", ["pic_f"], ["pic"], to=TensorProto.UINT8),
-        helper.make_node("Transpose", ["pic"], ["stylized"], perm=[0, 2, 3, 1]),
+        helper.make_node("Transpose", ["pic"], [STYLECAM.output_name], perm=[0, 2, 3, 1]),
     ]
     consts = [
         numpy_helper.from_array(np.array(255.0, np.float32), "k255"),
@@ -315,8 +313,8 @@ def _export_fast(net: FastNet) -> Any:
     graph = helper.make_graph(
         pre + list(g.node) + post,
         "stylecam_fast",
-        [helper.make_tensor_value_info("frame", TensorProto.UINT8, [1, "height", "width", 3])],
-        [helper.make_tensor_value_info("stylized", TensorProto.UINT8, [1, "height", "width", 3])],
+        [helper.make_tensor_value_info(STYLECAM.input_name, TensorProto.UINT8, [1, "height", "width", 3])],
+        [helper.make_tensor_value_info(STYLECAM.output_name, TensorProto.UINT8, [1, "height", "width", 3])],
         initializer=list(g.initializer) + consts,
     )
     model = helper.make_model(graph, opset_imports=list(trunk.opset_import))
@@ -336,14 +334,14 @@ def check_onnx(path: str | os.PathLike, wrapper: nn.Module, size: tuple[int, int
         raise ModelError(f"ONNX Runtime cannot load the exported {path} ({str(exc)[:160]})") from None
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (1, *size, 3), dtype=np.uint8)
-    feeds = {"frame": frame}
+    feeds = {STYLECAM.input_name: frame}
     style = None
     if getattr(wrapper, "multi", False):  # a blend of the first two styles (or the one)
         n = wrapper.net.n_styles
         style = np.zeros(n, np.float32)
         style[: min(n, 2)] = 1.0 / min(n, 2)
-        feeds["style"] = style
-    got = sess.run(["stylized"], feeds)[0]
+        feeds[STYLECAM.style_input] = style
+    got = sess.run([STYLECAM.output_name], feeds)[0]
     with torch.no_grad():
         want = wrapper(torch.from_numpy(frame), None if style is None else torch.from_numpy(style)).numpy()
     if got.shape != want.shape or got.dtype != np.uint8:

@@ -1,21 +1,21 @@
-"""Video files in and out (stylecam.media): probe, decode in order or paced, encode with the input's sound."""
+"""Video files out (stylecam.sinks.video, stylecam.sinks.audio): encode with the input's sound, in sync, safely."""
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import pytest
 from conftest import decode_audio, decode_video, frame_code, make_clip, shared_path
 
-from stylecam.errors import InputError, OutputError
+from stylecam.errors import OutputError
 from stylecam.frames import Frame, StreamInfo
-from stylecam.media import VideoFileSink, VideoFileSource, probe
-from stylecam.streams import Sink, Source
+from stylecam.sinks.video import VideoFileSink
+from stylecam.sources.probe import probe
+from stylecam.sources.video import VideoFileSource
+from stylecam.streams import Sink
 
 
 def copy_video(src_path: Path, out_path: Path, *, limit: int | None = None, **sink_args) -> VideoFileSink:
@@ -38,165 +38,6 @@ def audio_onset(path: Path, threshold: float = 0.1) -> float:
     loud = np.flatnonzero(np.abs(samples) > threshold)
     assert loud.size, f"no sound in {path}"
     return start + loud[0] / rate
-
-
-# --------------------------------------------------------------------------- probe
-
-
-def test_probe_reports_size_rate_count_and_audio(tmp_path):
-    clip = make_clip(tmp_path / "a.mp4", 30, (96, 64), 25, audio=True)
-    pr = probe(clip)
-    assert (pr.width, pr.height, pr.rotation) == (96, 64, 0)
-    assert pr.fps == 25.0 and pr.rate == 25
-    assert pr.frame_count == 30
-    assert pr.duration == pytest.approx(1.2, abs=0.01)
-    assert pr.has_audio and pr.audio_codec == "aac" and pr.video_codec == "h264"
-
-
-def test_probe_counts_packets_in_mkv_and_keeps_ntsc_rate_exact(tmp_path):
-    clip = make_clip(tmp_path / "ntsc.mkv", 12, (96, 64), Fraction(30000, 1001), audio=False)
-    pr = probe(clip)
-    assert pr.frame_count == 12  # Matroska has no frame count: counted by demuxing
-    assert pr.rate == Fraction(30000, 1001)
-    assert not pr.has_audio and pr.audio_codec is None
-
-
-def test_probe_and_source_apply_rotation(tmp_path):
-    clip = make_clip(tmp_path / "rot.mp4", 4, (96, 64), 25, audio=False, rotation=90)
-    pr = probe(clip)
-    assert (pr.width, pr.height, pr.rotation) == (64, 96, 90)
-    with VideoFileSource(clip) as src:
-        assert (src.info.width, src.info.height, src.info.rotation) == (64, 96, 90)
-        frame = src.read()
-    assert frame.image.shape == (96, 64, 3)
-    # Turned back counter-clockwise, the picture is the coded one again (code strip on top).
-    assert frame_code(cv2.rotate(frame.image, cv2.ROTATE_90_COUNTERCLOCKWISE)) == 0
-
-
-@pytest.mark.parametrize(
-    ("name", "content", "needle"),
-    [
-        ("notes.txt", b"just some text\n", "text file"),
-        ("notes.mp4", b"this is not a video at all\n" * 20, "text file"),
-        ("empty.mp4", b"", "empty"),
-        ("garbage.mp4", bytes(range(256)) * 64, "cannot read"),
-    ],
-)
-def test_probe_rejects_files_that_are_not_videos(tmp_path, name, content, needle):
-    path = tmp_path / name
-    path.write_bytes(content)
-    with pytest.raises(InputError, match=needle) as err:
-        probe(path)
-    assert err.value.hint and "\n" not in str(err.value)
-
-
-def test_probe_rejects_missing_file_image_audio_only_and_zero_frames(tmp_path):
-    with pytest.raises(InputError, match="not found"):
-        probe(tmp_path / "nope.mp4")
-    image = tmp_path / "picture.jpg"
-    cv2.imwrite(str(image), np.zeros((32, 32, 3), np.uint8))
-    with pytest.raises(InputError, match="is an image"):
-        probe(image)
-    audio_only = tmp_path / "song.m4a"
-    with av.open(str(audio_only), "w") as c:
-        stream = c.add_stream("aac", rate=48000, layout="mono")
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="flt", layout="mono")
-        frame.sample_rate, frame.pts = 48000, 0
-        c.mux(stream.encode(frame))
-        c.mux(stream.encode(None))
-    with pytest.raises(InputError, match="no video stream"):
-        probe(audio_only)
-    zero = make_clip(tmp_path / "zero.mkv", 0, (64, 48), 25, audio=True, audio_seconds=0.5)
-    with pytest.raises(InputError, match="no video frames"):
-        probe(zero)
-    with pytest.raises(InputError, match="folder"):
-        VideoFileSource(tmp_path).open()
-
-
-# --------------------------------------------------------------------------- source
-
-
-def test_source_yields_every_frame_in_order(tmp_path):
-    clip = make_clip(tmp_path / "a.mp4", 20, (96, 64), 25, audio=True)
-    src = VideoFileSource(clip)
-    assert isinstance(src, Source)
-    info = src.open()
-    assert not src.live and not info.live
-    assert (info.width, info.height, info.fps, info.frame_count) == (96, 64, 25.0, 20)
-    assert info.audio_path == str(clip) and info.time_base == Fraction(1, 25)
-    frames = list(iter(src.read, None))
-    assert [f.index for f in frames] == list(range(20))
-    assert [frame_code(f.image) for f in frames] == list(range(20))
-    assert [f.pts for f in frames] == pytest.approx([i / 25 for i in range(20)])
-    image = frames[0].image
-    assert image.dtype == np.uint8 and image.shape == (64, 96, 3) and image.flags.c_contiguous
-    assert src.read() is None
-    src.close()
-    src.close()
-    assert src.read() is None
-
-
-def test_truncated_file_delivers_frames_then_raises(tmp_path):
-    clip = make_clip(tmp_path / "full.mp4", 40, (96, 64), 25, audio=False)
-    data = clip.read_bytes()
-    cut = tmp_path / "cut.mp4"
-    cut.write_bytes(data[: len(data) * 6 // 10])
-    pr = probe(cut)
-    assert pr.truncated and 0 < pr.frame_count < 40 and pr.declared_frames == 40
-    src = VideoFileSource(cut)
-    src.open()
-    codes = []
-    with pytest.raises(
-        InputError, match=r"cut\.mp4.*truncated: \d+ of its 40 frames could be decoded"
-    ) as err:
-        while (frame := src.read()) is not None:
-            codes.append(frame_code(frame.image))
-    # every frame the file holds is delivered, and the message gives that number
-    assert len(codes) == pr.frame_count and codes == list(range(len(codes)))
-    assert f"{len(codes)} of its 40" in str(err.value)
-    assert src.read() is None
-    src.close()
-
-
-def test_unfinished_mp4_without_index_is_an_input_error(tmp_path):
-    clip = make_clip(tmp_path / "full.mov", 10, (64, 48), 25, audio=False)
-    plain = tmp_path / "plain.mp4"
-    with av.open(str(clip)) as c_in, av.open(str(plain), "w") as c_out:  # index at the end
-        stream = c_out.add_stream_from_template(c_in.streams.video[0])
-        for packet in c_in.demux(c_in.streams.video[0]):
-            if packet.size:
-                packet.stream = stream
-                c_out.mux(packet)
-    cut = tmp_path / "cut.mp4"
-    cut.write_bytes(plain.read_bytes()[: plain.stat().st_size // 2])  # the index (moov) is lost
-    with pytest.raises(InputError, match="cannot read"):
-        VideoFileSource(cut).open()
-
-
-def test_realtime_source_paces_at_fps_and_loops(tmp_path):
-    clip = make_clip(tmp_path / "a.mkv", 5, (64, 48), 50, audio=False)
-    src = VideoFileSource(clip, realtime=True, loop=True)
-    info = src.open()
-    assert src.live and info.live and info.frame_count is None
-    start = time.perf_counter()
-    frames = [src.read() for _ in range(13)]
-    elapsed = time.perf_counter() - start
-    src.close()
-    assert elapsed >= 12 / 50 * 0.9  # 12 frame periods after the first, never faster than the file
-    assert [f.index for f in frames] == list(range(13))
-    assert [frame_code(f.image) for f in frames] == [i % 5 for i in range(13)]
-    assert [f.pts for f in frames] == pytest.approx([i / 50 for i in range(13)])
-    assert src.read() is None
-
-
-def test_loop_without_realtime_wraps_immediately(tmp_path):
-    clip = make_clip(tmp_path / "a.mp4", 3, (64, 48), 25, audio=False)
-    with VideoFileSource(clip, loop=True) as src:
-        codes = [frame_code(src.read().image) for _ in range(7)]
-    assert codes == [0, 1, 2, 0, 1, 2, 0]
-
-
-# --------------------------------------------------------------------------- sink
 
 
 def test_round_trip_keeps_frames_rate_pictures_and_audio(tmp_path):
