@@ -275,15 +275,16 @@ def read_metadata(path: str | os.PathLike) -> dict[str, str]:
 
 @lru_cache(maxsize=256)
 def _read_metadata_cached(path: str, _mtime: int) -> tuple[tuple[str, str], ...]:
-    import onnxruntime as ort
+    from .providers import PROVIDERS, load_onnxruntime
 
+    ort = load_onnxruntime()
     if not Path(path).is_file():
         raise ModelError(f"model file not found: {path}", "check the path, or run 'stylecam styles'")
     options = ort.SessionOptions()
     options.log_severity_level = 4
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     try:
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(path, options, providers=[PROVIDERS["cpu"].ort_name])
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ModelError(
             f"{path} is not a valid ONNX model ({first_line(exc)})",

@@ -212,6 +212,19 @@ CODE_BITS = 8
 AUDIO_RATE = 48000
 
 
+def photo_like(width: int, height: int) -> np.ndarray:
+    """A photo-like picture: smooth colour gradients, a few solid shapes, sensor noise."""
+    import cv2
+
+    rng = np.random.default_rng(7)
+    small = rng.integers(0, 256, (3, 4, 3), dtype=np.uint8)
+    img = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
+    cv2.rectangle(img, (width // 5, height // 4), (width // 2, height * 3 // 4), (30, 60, 200), -1)
+    cv2.circle(img, (width * 3 // 4, height // 2), height // 4, (230, 230, 240), -1)
+    noise = rng.normal(0, 3, img.shape)
+    return np.clip(img + noise, 0, 255).astype(np.uint8)
+
+
 def clip_image(index: int, width: int, height: int, flash: bool = False) -> np.ndarray:
     """A BGR test picture: moving diagonal stripes, with ``index`` coded in the top strip."""
     if flash:

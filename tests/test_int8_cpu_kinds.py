@@ -91,14 +91,14 @@ _PROBE = textwrap.dedent(
     import sys
     import numpy as np
     sys.path.insert(0, {tests!r})
-    from test_shipped_styles import _photo
+    from conftest import photo_like
     from stylecam.engine import Stylizer, cpu_int8_kind
-    photo = _photo(320, 184)
+    photo = photo_like(320, 184)
     auto = Stylizer("the-kiss", device="cpu")
     np.save({out!r} + "-shipped.npy", auto(photo))
-    from stylecam.training.variants import _run_all
+    from stylecam.training.variants import run_on_frames
     from pathlib import Path
-    np.save({out!r} + "-8bit.npy", _run_all(Path({eight!r}), [photo])[0])
+    np.save({out!r} + "-8bit.npy", run_on_frames(Path({eight!r}), [photo])[0])
     print(cpu_int8_kind(), auto.precision)
     """
 )
@@ -113,11 +113,11 @@ def _qemu_cpu() -> list[str]:
 def test_shipped_int8_paints_the_same_without_vnni(tmp_path) -> None:
     pytest.importorskip("onnx")
     emulate = _qemu_cpu()
-    from stylecam.training.variants import _convert_int8, calibration_frames
+    from stylecam.training.variants import calibration_frames, convert_int8
 
     eight = tmp_path / "kiss8.onnx"
     cal, _ = calibration_frames(None, count=16)
-    _convert_int8(shipped_models_dir() / "the-kiss.onnx", eight, cal, reduce_range=False)
+    convert_int8(shipped_models_dir() / "the-kiss.onnx", eight, cal, reduce_range=False)
     probe = tmp_path / "probe.py"
     tests = str(Path(__file__).resolve().parent)
     for tag in ("here", "avx2"):

@@ -22,7 +22,7 @@ import pytest
 from conftest import REPO, decode_video, frame_code, make_clip
 from test_command_line import assert_one_line_error, run_cli
 
-from stylecam.media import probe
+from stylecam.sources import probe
 
 
 def _files(folder: Path) -> list[str]:

@@ -12,6 +12,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from conftest import photo_like
 
 from stylecam.engine import Stylizer, cpu_int8_kind
 from stylecam.models import (
@@ -22,17 +23,6 @@ from stylecam.models import (
 )
 
 SHIPPED = sorted(p.stem for p in shipped_models_dir().glob("*.onnx") if not is_variant_file(p))
-
-
-def _photo(width: int, height: int) -> np.ndarray:
-    """A photo-like picture: smooth colour gradients, a few solid shapes, sensor noise."""
-    rng = np.random.default_rng(7)
-    small = rng.integers(0, 256, (3, 4, 3), dtype=np.uint8)
-    img = cv2.resize(small, (width, height), interpolation=cv2.INTER_CUBIC)
-    cv2.rectangle(img, (width // 5, height // 4), (width // 2, height * 3 // 4), (30, 60, 200), -1)
-    cv2.circle(img, (width * 3 // 4, height // 2), height // 4, (230, 230, 240), -1)
-    noise = rng.normal(0, 3, img.shape)
-    return np.clip(img + noise, 0, 255).astype(np.uint8)
 
 
 def _colour_filter_residual(src: np.ndarray, out: np.ndarray) -> float:
@@ -66,7 +56,7 @@ def test_at_least_eight_styles_are_shipped_and_listed() -> None:
 def test_each_shipped_style_paints_rather_than_tints(name: str) -> None:
     st = Stylizer(name, device="cpu", precision="fp32")
     assert st.info.arch == "fast" and st.info.get("input_dtype") == "uint8"
-    photo = _photo(320, 180)
+    photo = photo_like(320, 180)
     out = st(photo)
     assert out.shape == photo.shape and out.dtype == np.uint8
     assert _colour_filter_residual(photo, out) > 10  # a colour filter leaves ~0
@@ -79,14 +69,14 @@ def test_each_shipped_style_paints_rather_than_tints(name: str) -> None:
 
 
 def test_the_residual_measure_calls_a_colour_filter_a_filter() -> None:
-    photo = _photo(320, 180)
+    photo = photo_like(320, 180)
     tinted = cv2.transform(photo, np.array([[0.2, 0.5, 0.3], [0.1, 0.7, 0.1], [0.6, 0.2, 0.1]]))
     assert _colour_filter_residual(photo, tinted) < 1.0
 
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_each_shipped_variant_paints_what_the_float32_network_paints(name: str) -> None:
-    photo = _photo(320, 184)
+    photo = photo_like(320, 184)
     ref = Stylizer(name, device="cpu", precision="fp32")(photo).astype(np.int16)
     auto = Stylizer(name, device="cpu")
     # what a CPU user gets by default: int8 with VNNI and on AVX2 alone (7-bit weights), else float32

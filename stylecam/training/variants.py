@@ -208,7 +208,8 @@ def _feeds(inputs: list, frames: list[np.ndarray]) -> list[dict[str, np.ndarray]
     return [{name: f[None], inputs[1].name: eye[i % n]} for i, f in enumerate(frames)]
 
 
-def _run_all(path: Path, frames: list[np.ndarray]) -> list[np.ndarray]:
+def run_on_frames(path: Path, frames: list[np.ndarray]) -> list[np.ndarray]:
+    """The outputs of the network in ``path`` for each of ``frames`` (``uint8`` BGR), on the CPU."""
     session = _session(path)
     return [session.run(None, feed)[0][0] for feed in _feeds(session.get_inputs(), frames)]
 
@@ -243,7 +244,7 @@ class _Reader:
         pass
 
 
-def _convert_int8(src: Path, dst: Path, frames: list[np.ndarray], reduce_range: bool = True) -> None:
+def convert_int8(src: Path, dst: Path, frames: list[np.ndarray], reduce_range: bool = True) -> None:
     """Static QDQ int8 of ``src``'s convolutions into ``dst``; 7-bit weights unless ``reduce_range=False``."""
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -312,7 +313,7 @@ def build_variants(
     meta["precision"] = "fp32"
     meta["flops_per_pixel"] = str(round(flops_per_pixel(src)))
     _save(_load(src), src, meta)
-    reference = _run_all(src, check)
+    reference = run_on_frames(src, check)
 
     reports = []
     for precision in precisions:
@@ -335,8 +336,8 @@ def _build_one(src, dst, precision, meta, cal, check, reference, max_mean_error)
         if precision == "fp16":
             _convert_fp16(src, tmp)
         else:
-            _convert_int8(src, tmp, cal)
-        mean, p99, worst = compare(reference, _run_all(tmp, check))
+            convert_int8(src, tmp, cal)
+        mean, p99, worst = compare(reference, run_on_frames(tmp, check))
         if mean > max_mean_error:
             raise ModelError(
                 f"the {precision} variant of {src.name} differs from float32 by {mean:.1f} levels on average",
