@@ -86,6 +86,12 @@ def train_parser() -> argparse.ArgumentParser:
         "--colour-weight", type=float, help="keep the photo's colours at 1/8 scale (paint 0, fast 20)"
     )
     p.add_argument(
+        "--colour-target",
+        choices=("photo", "painting"),
+        help="the colour term keeps the photo's own colours, or the photo recoloured with the painting's "
+        "(histogram matching along its colour axes: the photo's light and contrasts, the painting's colours)",
+    )
+    p.add_argument(
         "--palette-weight", type=float, help="match the painting's colour distribution (paint 10, fast 0)"
     )
     p.add_argument(
@@ -142,6 +148,7 @@ _TUNABLE = (
     "style_weight",
     "content_weight",
     "colour_weight",
+    "colour_target",
     "palette_weight",
     "coarse_weight",
     "coarse_scale",

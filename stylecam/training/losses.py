@@ -130,6 +130,44 @@ def palette_loss(img: torch.Tensor, targets: torch.Tensor, directions: torch.Ten
     return (proj[:, idx] - targets).abs().mean()
 
 
+def colour_model(pixels: torch.Tensor, n: int = 256) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A painting's colours as its mean ``(3,)``, principal colour axes ``(3, 3)`` (columns) and ``n``
+    quantiles of its colours along each axis ``(3, n)``; :func:`recolour` maps a photo onto them."""
+    px = pixels.float()
+    mean = px.mean(0)
+    centred = px - mean
+    cov = centred.t() @ centred / max(1, px.shape[0] - 1)
+    axes = torch.linalg.eigh(cov).eigenvectors
+    proj = torch.sort(centred @ axes, dim=0).values  # (M, 3)
+    idx = torch.linspace(0, proj.shape[0] - 1, n, device=px.device).round().long()
+    return mean, axes, proj[idx].t().contiguous()
+
+
+def recolour(
+    photo: torch.Tensor, mean: torch.Tensor, axes: torch.Tensor, quantiles: torch.Tensor
+) -> torch.Tensor:
+    """The photos in their paintings' colours: histogram matching along each painting's principal axes.
+
+    ``photo`` ``(B, 3, H, W)`` in ``[0, 1]``; ``mean`` ``(B, 3)``, ``axes`` ``(B, 3, 3)``, ``quantiles``
+    ``(B, 3, n)`` from :func:`colour_model` (one painting per picture). Each pixel keeps its rank along
+    each of the painting's colour axes within its own picture and takes the painting's colour at that
+    rank, so the photo's light and its colour contrasts stay where they are (a blue sky and a yellow wall
+    stay apart) while the colours become the painting's, all of them, not only its mean.
+    """
+    b, c, h, w = photo.shape
+    n = quantiles.shape[-1]
+    px = photo.float().permute(0, 2, 3, 1).reshape(b, h * w, c)
+    proj = torch.bmm(px - px.mean(1, keepdim=True), axes)  # (B, HW, 3)
+    ranks = proj.argsort(dim=1).argsort(dim=1).float() / max(1, h * w - 1)
+    pos = ranks * (n - 1)
+    lo = pos.floor().long().clamp(max=n - 2)
+    frac = pos - lo
+    q = quantiles.transpose(1, 2)  # (B, n, 3)
+    vals = torch.gather(q, 1, lo) * (1 - frac) + torch.gather(q, 1, lo + 1) * frac
+    out = torch.bmm(vals, axes.transpose(1, 2)) + mean[:, None, :]
+    return out.clamp(0, 1).reshape(b, h, w, c).permute(0, 3, 1, 2).contiguous()
+
+
 def colour_directions(k: int = 32, seed: int = 0) -> torch.Tensor:
     """``(3, k)`` unit vectors in RGB for the palette loss: the three axes, grey, and random ones."""
     g = torch.Generator().manual_seed(seed)

@@ -32,12 +32,14 @@ from .data import ContentSampler, list_images, load_style, read_rgb, to_image, t
 from .losses import (
     colour_directions,
     colour_loss,
+    colour_model,
     content_loss,
     gram,
     lattice_loss,
     palette_loss,
     palette_projections,
     random_warp_grid,
+    recolour,
     stability_loss,
     style_loss,
     tv_loss,
@@ -80,6 +82,9 @@ class TrainConfig:
     content_weight: float = 2.0
     tv_weight: float = 10.0
     colour_weight: float = 20.0
+    #: what the colour term keeps at 1/8 scale: the 'photo''s own colours, or the photo in the
+    #: 'painting''s colours (see :func:`.losses.recolour`): its light and contrasts, the painting's colours
+    colour_target: str = "photo"
     #: sliced Wasserstein distance of the output's colours to the painting's (see :func:`.losses.palette_loss`)
     palette_weight: float = 0.0
     #: Gram loss of the output scaled by ``coarse_scale`` against the painting scaled alike: strokes and shapes
@@ -193,6 +198,8 @@ def _check(cfg: TrainConfig) -> None:
         raise InputError(f"unknown --tune '{cfg.tune}'", "use norms or all")
     if cfg.base and cfg.arch != "paint":
         raise InputError(f"a {cfg.arch} network cannot start from a painting network", "use --arch paint")
+    if cfg.colour_target not in ("photo", "painting"):
+        raise InputError(f"unknown --colour-target '{cfg.colour_target}'", "use photo or painting")
     if not 0.1 <= cfg.coarse_scale <= 1.0:
         raise InputError(f"--coarse-scale {cfg.coarse_scale} must be between 0.1 and 1")
     if cfg.device not in ("cpu", "cuda"):
@@ -332,7 +339,7 @@ def train(
             gen.set_state(ckpt["rng"]["torch"])
             torch.set_rng_state(ckpt["rng"]["torch_global"])
 
-    targets, coarse_targets, palette_targets = _style_targets(cfg, vgg, device)
+    targets, coarse_targets, palette_targets, colour_models = _style_targets(cfg, vgg, device)
     layer_weights = dict(zip(STYLE_LAYERS, cfg.style_layer_weights, strict=True))
     directions = colour_directions().to(device)
     samples = _sample_inputs(files)
@@ -414,7 +421,12 @@ def train(
             if cfg.lattice_weight > 0 and cfg.arch == "fast":
                 terms["lattice"] = cfg.lattice_weight * lattice_loss(y)
             if cfg.colour_weight > 0:
-                terms["colour"] = cfg.colour_weight * colour_loss(y, x)
+                if cfg.colour_target == "painting":
+                    with torch.no_grad():
+                        target = recolour(x, *(t[idx] for t in colour_models))
+                else:
+                    target = x
+                terms["colour"] = cfg.colour_weight * colour_loss(y, target)
             if use_stab:
                 terms["stability"] = cfg.temporal_weight * stability_loss(
                     y_moved.float(), warp(y[: y_moved.shape[0]].float(), grid)
@@ -496,12 +508,14 @@ def _duration(seconds: float) -> str:
 
 def _style_targets(
     cfg: TrainConfig, vgg: VGG16Features, device: torch.device
-) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], torch.Tensor]:
-    """Per painting: Gram targets at ``style_size``, at ``style_size * coarse_scale``, and the sorted colour
-    projections of the palette loss; each stacked over the paintings (first axis)."""
+) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], torch.Tensor, tuple[torch.Tensor, ...]]:
+    """Per painting: Gram targets at ``style_size``, at ``style_size * coarse_scale``, the sorted colour
+    projections of the palette loss and the colour model of :func:`.losses.recolour` (mean, axes,
+    quantiles); each stacked over the paintings (first axis)."""
     grams: dict[str, list[torch.Tensor]] = {k: [] for k in STYLE_LAYERS}
     coarse: dict[str, list[torch.Tensor]] = {k: [] for k in COARSE_LAYERS}
     palettes = []
+    models: list[tuple[torch.Tensor, ...]] = []
     directions = colour_directions().to(device)
     with torch.no_grad():
         for path in cfg.paintings:
@@ -515,10 +529,12 @@ def _style_targets(
                     coarse[k].append(gram(v)[0])
             px = img[0].permute(1, 2, 0).reshape(-1, 3)
             palettes.append(palette_projections(px, directions, PALETTE_QUANTILES))
+            models.append(colour_model(px))
     return (
         {k: torch.stack(v) for k, v in grams.items()},
         {k: torch.stack(v) for k, v in coarse.items()},
         torch.stack(palettes),
+        tuple(torch.stack(parts) for parts in zip(*models, strict=True)),
     )
 
 

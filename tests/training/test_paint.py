@@ -15,7 +15,13 @@ import torch
 from stylecam.models import read_metadata
 from stylecam.training import train as train_mod
 from stylecam.training.cli import train_main
-from stylecam.training.losses import colour_directions, palette_loss, palette_projections
+from stylecam.training.losses import (
+    colour_directions,
+    colour_model,
+    palette_loss,
+    palette_projections,
+    recolour,
+)
 from stylecam.training.nets import PaintNet
 from stylecam.training.train import PAINT_DEFAULTS, TrainConfig, resolve_precision, train
 
@@ -63,6 +69,31 @@ def test_palette_loss_prefers_the_paintings_colours_to_a_tint() -> None:
     assert palette_loss(tint, target, dirs) > 5 * palette_loss(shuffled, target, dirs)
 
 
+def test_recolour_gives_the_photo_the_paintings_colours_and_keeps_its_structure() -> None:
+    rng = torch.Generator().manual_seed(0)
+    # a painting of two colours: dark blue and yellow
+    painting = torch.where(
+        torch.rand(1, 1, 40, 40, generator=rng) < 0.5,
+        torch.tensor([0.1, 0.1, 0.6]).view(1, 3, 1, 1),
+        torch.tensor([0.9, 0.8, 0.1]).view(1, 3, 1, 1),
+    )
+    # a photo whose left half is a dark greyish and whose right half is a bright greyish, with noise
+    photo = torch.full((1, 3, 24, 32), 0.3)
+    photo[..., 16:] = 0.7
+    photo = (photo + 0.02 * torch.randn(photo.shape, generator=rng)).clamp(0, 1)
+    mean, axes, quantiles = colour_model(painting[0].permute(1, 2, 0).reshape(-1, 3))
+    out = recolour(photo, mean[None], axes[None], quantiles[None])
+    assert out.shape == photo.shape and float(out.min()) >= 0 and float(out.max()) <= 1
+    left, right = out[..., :16].mean(dim=(2, 3))[0], out[..., 16:].mean(dim=(2, 3))[0]
+    # each half takes one of the painting's colours (the dark half the blue, the bright half the yellow):
+    # the photo's light stays where it was, the colours are the painting's, not a tint between them
+    assert torch.allclose(left, torch.tensor([0.1, 0.1, 0.6]), atol=0.1)
+    assert torch.allclose(right, torch.tensor([0.9, 0.8, 0.1]), atol=0.1)
+    dirs = colour_directions()
+    target = palette_projections(painting[0].permute(1, 2, 0).reshape(-1, 3), dirs, 64)[None]
+    assert palette_loss(out, target, dirs) < 0.5 * palette_loss(photo, target, dirs)
+
+
 @pytest.mark.parametrize(("has_bf16", "want"), [(True, "bf16"), (False, "fp32")])
 def test_auto_precision_uses_bf16_only_where_the_cpu_has_it(
     monkeypatch: pytest.MonkeyPatch, has_bf16: bool, want: str
@@ -97,12 +128,12 @@ def test_multi_style_training_lowers_the_loss(
         checkpoint_every=100,
         sample_every=0,
         log_every=1,
-        **{**PAINT_DEFAULTS, "arch": "paint", "lr": 3e-3},
+        **{**PAINT_DEFAULTS, "arch": "paint", "lr": 3e-3, "colour_target": "painting", "colour_weight": 5.0},
     )
     final = train(cfg, log=lines.append)
     styles = [float(line.split(" style ")[1].split()[0]) for line in lines]
     assert len(styles) == 24 and sum(styles[-4:]) < 0.8 * sum(styles[:4])
-    assert {"palette", "coarse", "style", "content", "stability"} <= set(final["losses"])
+    assert {"palette", "coarse", "style", "content", "stability", "colour"} <= set(final["losses"])
     assert "fp32" in lines[-1] and "left" in lines[-1]
     assert final["model"]["down.0.norm.weight"].shape[0] == 2  # one scale per style in every norm
 
