@@ -49,22 +49,18 @@ import numpy as np
 from .binding import BoundRunner
 from .errors import InputError, ModelError, first_line
 from .models import ModelInfo, default_model, find_model
-from .providers import DEVICES
 from .sessions import SessionReport, cpu_int8_kind, create_session
-from .sizes import NAMED_HEIGHTS, parse_size
 
-#: names other modules import from here; sessions and sizes have their own modules
+#: what is imported from here (sessions, devices and sizes have modules of their own; ``create_session``,
+#: ``SessionReport`` and ``cpu_int8_kind`` are :mod:`stylecam.sessions`' names, kept importable from here)
 __all__ = [
-    "DEVICES",
     "LIVE_NETWORKS",
     "MIN_SIDE",
-    "NAMED_HEIGHTS",
     "SessionReport",
     "Stylizer",
     "cpu_int8_kind",
     "create_session",
     "live_stylizer",
-    "parse_size",
     "processing_size",
 ]
 

@@ -20,6 +20,12 @@ WRITABLE_IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".w
 #: what the image source reads (OpenCV's readers beyond the writable ones)
 IMAGE_SUFFIXES: frozenset[str] = frozenset((*WRITABLE_IMAGE_SUFFIXES, ".ppm", ".pgm", ".jp2", ".exr"))
 
+#: what ``stylecam image DIR -o OUTDIR --format`` writes into a folder (the first is the default)
+FOLDER_IMAGE_FORMATS: tuple[str, ...] = (".png", ".jpg")
+
+#: the suffixes written as JPEG (with a quality setting)
+JPEG_SUFFIXES: frozenset[str] = frozenset((".jpg", ".jpeg"))
+
 #: the images a training or calibration folder may hold
 TRAINING_IMAGE_SUFFIXES: frozenset[str] = frozenset(WRITABLE_IMAGE_SUFFIXES)
 

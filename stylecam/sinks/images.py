@@ -9,7 +9,12 @@ import cv2
 import numpy as np
 
 from ..errors import OutputError
-from ..formats import WRITABLE_IMAGE_SUFFIXES, writable_image_suffixes_text
+from ..formats import (
+    FOLDER_IMAGE_FORMATS,
+    JPEG_SUFFIXES,
+    WRITABLE_IMAGE_SUFFIXES,
+    writable_image_suffixes_text,
+)
 from ..frames import Frame, StreamInfo
 from .files import check_output_dir, is_disk_full, same_file
 
@@ -42,7 +47,7 @@ class ImageSink:
         *,
         single: bool,
         inputs: list[Path] | None = None,
-        suffix: str = ".png",
+        suffix: str = FOLDER_IMAGE_FORMATS[0],
         quality: int = 95,
         overwrite: bool = False,
     ) -> None:
@@ -116,7 +121,7 @@ class ImageSink:
     def write(self, frame: Frame, image: np.ndarray) -> None:
         path = self._path_for(frame)
         ext = path.suffix.lower()
-        params = [cv2.IMWRITE_JPEG_QUALITY, self.quality] if ext in (".jpg", ".jpeg") else []
+        params = [cv2.IMWRITE_JPEG_QUALITY, self.quality] if ext in JPEG_SUFFIXES else []
         ok, data = cv2.imencode(ext, image, params)
         if not ok:
             if self.single:
