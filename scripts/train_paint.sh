@@ -32,4 +32,5 @@ else
 fi
 echo "$(date +%T) start paint ${args[*]}"
 nice -n 10 "$PY" -m stylecam.training train "${args[@]}" "$@" >>"$dir/train.log" 2>&1
-echo "$(date +%T) done rc=$? $(tail -n 1 "$dir/train.log")"
+rc=$?
+echo "$(date +%T) done rc=$rc $(tail -n 1 "$dir/train.log")"
