@@ -226,7 +226,7 @@ def measure_peak(device: str, precision: str = "fp32", runs: int = 10) -> dict |
         from onnx import helper
     except ImportError:
         return None
-    from .engine import create_session
+    from .sessions import create_session
 
     op, in_types, out_type = _PEAK_KINDS[precision]
     types = in_types if isinstance(in_types, tuple) else (in_types, in_types)
@@ -282,8 +282,8 @@ def measure_peak(device: str, precision: str = "fp32", runs: int = 10) -> dict |
 
 
 def _working_devices(model_path: Path, wanted: list[str]) -> list[str]:
-    from .engine import create_session
     from .errors import StylecamError
+    from .sessions import create_session
 
     ok = []
     for dev in wanted:

@@ -34,10 +34,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..engine import create_session
+from ..contract import IOContract
 from ..errors import InputError, ModelError, OutputError
 from ..formats import TRAINING_IMAGE_SUFFIXES
 from ..models import VARIANT_PRECISIONS, read_metadata, variant_path
+from ..sessions import create_session
 
 #: A variant whose output differs from the float32 model by more than this, on average over the check
 #: photos (grey levels of 255), is not written.
@@ -137,8 +138,7 @@ def _save(model, path: Path, metadata: dict[str, str]) -> None:
 
 
 def _input_shape(meta: dict[str, str], side: int) -> tuple[int, int, int, int]:
-    nhwc = meta.get("input_layout", "NCHW").upper() == "NHWC"
-    return (1, side, side, 3) if nhwc else (1, 3, side, side)
+    return (1, side, side, 3) if IOContract.from_metadata(meta).input_nhwc else (1, 3, side, side)
 
 
 def flops_per_pixel(path: str | os.PathLike) -> float:
@@ -152,7 +152,7 @@ def flops_per_pixel(path: str | os.PathLike) -> float:
 
     path = Path(path)
     meta = read_metadata(path)
-    multiple = max(1, int(meta.get("size_multiple", "4") or 4))
+    multiple = IOContract.from_metadata(meta).size_multiple
     side = 64 + (-64) % multiple
     model = _load(path)
     for dim, value in zip(
