@@ -25,9 +25,9 @@ sys.path.insert(0, str(REPO / "tests"))
 from xvfb_util import Xvfb, have_xdotool, have_xvfb, run_child  # noqa: E402
 
 CHILD = r"""
-import argparse, json, threading, time, cv2
+import json, threading, time, cv2
 from xvfb_util import screen, find_window, send_key
-from stylecam.live import run_live
+from stylecam.live import LiveOptions, run_live
 
 rect = {}
 def save(name):
@@ -52,7 +52,7 @@ def driver():
     send_key(wid, "q")
 
 threading.Thread(target=driver, daemon=True).start()
-args = argparse.Namespace(source=CLIP, loop=True, style=STYLE, device=DEVICE, snapshots=OUT + "/snapshots")
+args = LiveOptions(source=CLIP, loop=True, style=STYLE, device=DEVICE, snapshots=OUT + "/snapshots")
 rc = run_live(args)
 print(json.dumps({"rc": rc}))
 """

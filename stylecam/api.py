@@ -170,6 +170,80 @@ class VideoOptions(_Options):
 
 
 @dataclass(frozen=True)
+class LiveOptions(_Options):
+    """How a live session (``stylecam live``, :func:`stylecam.live.run_live`) works.
+
+    Built once by the command from its arguments (the field names are its option names); the ranges
+    the other commands share are checked when the options are built, the rest (strength, crossfade,
+    the outputs) by :func:`~stylecam.live.run_live` before it opens anything.
+
+    Args:
+        style, device, precision, size, scale, threads: as in :class:`ImageOptions`; ``size=None``
+            (with no ``scale``) is ``'auto'`` here: on a CPU, large frames run at about the style's
+            recommended size, so the picture keeps up.
+        overwrite: replace the ``record`` file if it exists.
+        source: a camera index (``'0'``), a device path or a video file.
+        network: which network of a style runs: ``'auto'``, ``'paint'`` or ``'fast'``.
+        camera_size: the capture size asked of the camera, ``'WxH'``; ``camera_fps`` its frame rate.
+        loop: play a video-file source over and over.
+        record: record the stylized stream from the start into this file.
+        virtual_cam: send the output to a virtual camera (``virtual_cam_device``,
+            ``virtual_cam_backend``: pyvirtualcam's device and back end).
+        no_window: no preview window (then ``virtual_cam`` or ``record`` is needed).
+        fullscreen, mirror, split, keep_colors: start fullscreen, mirrored, in split view, keeping the
+            original colours.
+        crossfade: seconds to fade between styles (0 or more).
+        strength: 0 to 1, the blend of the stylized picture over the original.
+        smooth, smooth_strength: temporal smoothing, as in :class:`VideoOptions`.
+        snapshots: the folder for snapshots (key s); ``recordings``: for recordings started with key r.
+        max_frames: stop after this many frames (1 or more; ``None``: until the source ends or q).
+        json: print a machine-readable summary on stdout at the end (and nothing on stderr).
+
+    Example:
+        >>> LiveOptions(source="clip.mp4", loop=True, no_window=True, record="take.mp4").crossfade
+        0.5
+    """
+
+    source: str = "0"
+    network: str = "auto"
+    camera_size: str | None = None
+    camera_fps: float | None = None
+    loop: bool = False
+    record: str | None = None
+    virtual_cam: bool = False
+    virtual_cam_device: str | None = None
+    virtual_cam_backend: str | None = None
+    no_window: bool = False
+    fullscreen: bool = False
+    mirror: bool = False
+    split: bool = False
+    keep_colors: bool = False
+    crossfade: float = 0.5
+    strength: float = 1.0
+    smooth: str = "flow"
+    smooth_strength: float | None = None
+    snapshots: str = "snapshots"
+    recordings: str = "recordings"
+    max_frames: int | None = None
+    json: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", str(self.source))
+        if self.record is not None:
+            object.__setattr__(self, "record", os.fspath(self.record))
+        super().__post_init__()
+
+    def _ranged(self) -> dict[str, Any]:
+        return {
+            "max_frames": self.max_frames,
+            "threads": self.threads,
+            "smooth_strength": self.smooth_strength,
+            "scale": self.scale,
+            "size": self.size,
+        }
+
+
+@dataclass(frozen=True)
 class Result:
     """What a run did.
 
@@ -327,9 +401,9 @@ def stylize_video(
         240 frames at 25 fps on cpu (int8)
     """
     opts = _options(VideoOptions, options, style, values)
-    from .media import VideoFileSink, VideoFileSource, probe
     from .models import default_model
-    from .sinks import NullSink
+    from .sinks import NullSink, VideoFileSink
+    from .sources import VideoFileSource, probe
 
     inp = Path(src)
     meta = probe(inp)  # raises InputError for a missing / non-video / empty file
@@ -358,14 +432,12 @@ def stylize_video(
     pipe = Pipeline(source, step, [sink], progress=bar, max_frames=opts.max_frames)
     try:
         with INTERRUPTS.running(pipe.stop, str(output)):
-            stats = pipe.run()
+            stats = pipe.run()  # opens and closes the step as it does the sinks
     except StylecamError as exc:
         bar.finish()
         if file_sink is not None and file_sink.frames_written and file_sink.outcome() not in (exc.hint or ""):
             exc.hint = (exc.hint + "; " if exc.hint else "") + file_sink.outcome()
         raise
-    finally:
-        step.close()
     bar.finish()
     audio = meta.has_audio and opts.audio
     summary = _summary(

@@ -7,8 +7,8 @@ sees an old frame: a live preview cannot fall behind (``live = True``).
 
 When the camera stops delivering (unplugged, taken by another program),
 :meth:`CameraSource.read` keeps returning *stale* placeholder frames — the last
-picture, marked ``frame.extra["stale"] = True`` with a status line in
-``frame.extra["status"]`` — while the reader thread tries to reopen the camera.
+picture, marked ``frame.stale = True`` with a status line in
+``frame.status`` — while the reader thread tries to reopen the camera.
 When the camera comes back, fresh frames resume. When it does not come back
 within ``reconnect_timeout`` seconds, :meth:`~CameraSource.read` raises an
 :class:`~stylecam.errors.InputError`.
@@ -348,7 +348,7 @@ class CameraSource:
         """The newest frame not yet returned; waits for one.
 
         While the camera is lost this returns a stale placeholder (the last
-        picture, ``extra = {"stale": True, "status": ...}``) every
+        picture, ``frame.stale`` and ``frame.status`` set) every
         ``stale_interval`` seconds. Returns ``None`` once closed.
 
         Raises:
@@ -392,7 +392,7 @@ class CameraSource:
             index = -1
         left = max(0.0, self.reconnect_timeout - lost_for)
         status = f"{self.name} lost - retrying ({left:.0f} s left)"
-        return Frame(index=index, image=image, time=now, extra={"stale": True, "status": status})
+        return Frame(index=index, image=image, time=now, stale=True, status=status)
 
     def close(self) -> None:
         """Stop the reader thread and release the camera; safe to call twice."""

@@ -26,7 +26,7 @@ from .interrupts import INTERRUPTS
 from .models import PRECISIONS, cpu_has_int8_dot
 
 if TYPE_CHECKING:
-    from .api import ImageOptions, VideoOptions
+    from .api import ImageOptions, LiveOptions, VideoOptions
 
 PROG = "stylecam"
 
@@ -46,11 +46,13 @@ def _emit_json(summary: dict) -> None:
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
+    from .providers import DEVICES
+
     p.add_argument("-s", "--style", help="style name (see 'stylecam styles') or path to an .onnx file")
     p.add_argument(
         "--device",
         default="auto",
-        choices=("auto", "tensorrt", "cuda", "cpu"),
+        choices=DEVICES,
         help="where the network runs (default: auto = TensorRT, then CUDA, then CPU)",
     )
     g = p.add_mutually_exclusive_group()
@@ -72,10 +74,12 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_smooth_options(p: argparse.ArgumentParser, default: str) -> None:
+    from .smoothing import SMOOTH_MODES
+
     p.add_argument(
         "--smooth",
         default=default,
-        choices=("none", "ema", "flow"),
+        choices=SMOOTH_MODES,
         help=f"temporal smoothing against flicker (default: {default})",
     )
     p.add_argument("--smooth-strength", type=float, help="0..1, how much of the previous output is kept")
@@ -89,19 +93,6 @@ def _add_overwrite_options(p: argparse.ArgumentParser, what: str = "the output")
     g.add_argument(
         "-n", "--no-overwrite", action="store_true", help=f"refuse {what} if it exists (the default)"
     )
-
-
-def check_options(args: argparse.Namespace) -> None:
-    """One line naming the valid range for an option out of it (before any work starts).
-
-    Raises:
-        InputError: ``--crf``, ``--max-frames``, ``--threads``, ``--size``, ``--scale`` or
-            ``--smooth-strength`` out of range.
-    """
-    from .api import check_ranges
-
-    names = ("crf", "max_frames", "threads", "smooth_strength", "scale", "size")
-    check_ranges(**{name: getattr(args, name, None) for name in names})
 
 
 # --------------------------------------------------------------------------- image
@@ -185,14 +176,37 @@ def cmd_video(args: argparse.Namespace) -> int:
     return _run_video(args.input, args.output, options, args.json)
 
 
+def _add_video_file_options(p: argparse.ArgumentParser) -> None:
+    """``video``'s options for the file written: sound, quality, frame limit."""
+    from .api import VideoOptions
+
+    p.add_argument("--no-audio", action="store_true", help="drop the sound")
+    p.add_argument(
+        "--crf",
+        type=int,
+        default=VideoOptions.crf,
+        help=f"H.264 quality, 0-51, lower is better (default {VideoOptions.crf})",
+    )
+    p.add_argument("--max-frames", type=int, help="stop after this many frames (1 or more)")
+
+
 # --------------------------------------------------------------------------- live
+
+
+def _live_options(args: argparse.Namespace) -> LiveOptions:
+    """``live``'s arguments as :class:`~stylecam.api.LiveOptions` (its field names are the option names);
+    building them checks the ranges the commands share (``--threads``, ``--size``, ...)."""
+    import dataclasses
+
+    from .api import LiveOptions
+
+    return LiveOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(LiveOptions)})
 
 
 def cmd_live(args: argparse.Namespace) -> int:
     from .live import run_live
 
-    check_options(args)
-    return run_live(args)
+    return run_live(_live_options(args))
 
 
 # --------------------------------------------------------------------------- styles / info
@@ -241,6 +255,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     from .engine import cpu_int8_kind, create_session
     from .gpu_libraries import find_libraries
     from .models import default_model, search_dirs
+    from .providers import AUTO_ORDER
 
     info: dict = {
         "stylecam": __version__,
@@ -264,7 +279,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     working: dict[str, str] = {}
     try:
         model = default_model()
-        for dev in ("tensorrt", "cuda", "cpu"):
+        for dev in AUTO_ORDER:
             try:
                 create_session(model.path, dev)
                 working[dev] = "works"
@@ -338,6 +353,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .api import LiveOptions, VideoOptions  # the options' defaults (a light module)
+
+    live = LiveOptions
     p = argparse.ArgumentParser(
         prog=PROG,
         description="Turn live video into moving paintings: webcam, video files, images, virtual camera.",
@@ -351,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--workdir", help=argparse.SUPPRESS)
     _add_overwrite_options(d)
     _add_model_options(d)
-    _add_smooth_options(d, "flow")
+    _add_smooth_options(d, VideoOptions.smooth)
     d.set_defaults(func=cmd_demo)
 
     im = sub.add_parser("image", help="stylize image files or folders")
@@ -367,17 +385,18 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument(
         "-o", "--output", help="output video (default: IN.STYLE.mp4 beside the input; '-' discards)"
     )
-    v.add_argument("--no-audio", action="store_true", help="drop the sound")
-    v.add_argument("--crf", type=int, default=18, help="H.264 quality, 0-51, lower is better (default 18)")
-    v.add_argument("--max-frames", type=int, help="stop after this many frames (1 or more)")
+    _add_video_file_options(v)
     _add_overwrite_options(v)
     _add_model_options(v)
-    _add_smooth_options(v, "flow")
+    _add_smooth_options(v, VideoOptions.smooth)
     v.set_defaults(func=cmd_video)
 
     lv = sub.add_parser("live", help="live preview from a camera (or a video file), with hotkeys")
     lv.add_argument(
-        "source", nargs="?", default="0", help="camera index (default 0), device path or video file"
+        "source",
+        nargs="?",
+        default=live.source,
+        help=f"camera index (default {live.source}), device path or video file",
     )
     lv.add_argument("--record", metavar="FILE", help="also record the stylized stream to an mp4")
     lv.add_argument("--loop", action="store_true", help="loop a video-file source")
@@ -392,18 +411,23 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--fullscreen", action="store_true")
     lv.add_argument("--mirror", action="store_true", help="mirror the picture (selfie view)")
     lv.add_argument(
-        "--crossfade", type=float, default=0.5, help="seconds to fade between styles (default 0.5)"
+        "--crossfade",
+        type=float,
+        default=live.crossfade,
+        help=f"seconds to fade between styles (default {live.crossfade:g})",
     )
     lv.add_argument(
         "--network",
         choices=("auto", "paint", "fast"),
-        default="auto",
+        default=live.network,
         help="auto: a style's painting network, or its fast network on a CPU that cannot run the painting "
         "network live; paint or fast to choose (default: auto)",
     )
-    lv.add_argument("--strength", type=float, default=1.0, help="0..1 blend of stylized over original")
-    lv.add_argument("--snapshots", default="snapshots", help="folder for snapshots (key s)")
-    lv.add_argument("--recordings", default="recordings", help="folder for recordings started with key r")
+    lv.add_argument(
+        "--strength", type=float, default=live.strength, help="0..1 blend of stylized over original"
+    )
+    lv.add_argument("--snapshots", default=live.snapshots, help="folder for snapshots (key s)")
+    lv.add_argument("--recordings", default=live.recordings, help="folder for recordings started with key r")
     lv.add_argument("--split", action="store_true", help="start in split view (original | stylized)")
     lv.add_argument(
         "--keep-colors", action="store_true", help="keep the original colours (stylized luminance)"
@@ -413,7 +437,7 @@ def build_parser() -> argparse.ArgumentParser:
     lv.add_argument("--max-frames", type=int, help=argparse.SUPPRESS)
     _add_overwrite_options(lv, "the --record file")
     _add_model_options(lv)
-    _add_smooth_options(lv, "flow")
+    _add_smooth_options(lv, live.smooth)
     lv.set_defaults(func=cmd_live)
 
     s = sub.add_parser("styles", help="list the installed styles")

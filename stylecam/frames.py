@@ -20,6 +20,10 @@ class Frame:
         pts: presentation time in seconds from the start of the stream, or
             ``None`` when unknown (live cameras).
         name: for image sources, the file stem the image came from.
+        stale: a live source lost its input (a camera unplugged) and repeats its last picture; the
+            live tool keeps showing its last output and :attr:`status`.
+        status: what is wrong while :attr:`stale` (``"camera 0 lost, retrying ..."``).
+        extra: what a source attaches for its own sinks (an image source: the file's ``"path"``).
     """
 
     index: int
@@ -28,6 +32,8 @@ class Frame:
     pts: float | None = None
     name: str | None = None
     extra: dict = field(default_factory=dict)
+    stale: bool = False
+    status: str | None = None
 
 
 @dataclass

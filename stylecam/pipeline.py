@@ -7,7 +7,9 @@ The three stages are joined by bounded queues and one stop event:
   stage is busy the older frame is dropped, so the output never lags. A file
   source blocks when the queue is full and never loses a frame.
 * **process** (the thread that calls :meth:`Pipeline.run`): the stateful work —
-  the style network and the temporal smoother — runs here, on one thread.
+  the :class:`~stylecam.streams.Stage` (the style network and the temporal
+  smoother) — runs here, on one thread. The stage is opened with the stream's
+  description and closed at the end, like the sinks.
   *Inline* sinks (a window: GUI toolkits want one thread) are fed here too.
 * **writer** (a thread): feeds the other sinks (video file, images, virtual
   camera) in order.
@@ -24,7 +26,7 @@ dropped; frames read ahead and left in the queue at a stop (``max_frames``, Ctrl
 are not counted.
 
 Example:
-    >>> stats = Pipeline(source, process, [sink]).run()  # doctest: +SKIP
+    >>> stats = Pipeline(source, StylizeStep(stylizer, smoother), [sink]).run()  # doctest: +SKIP
     >>> stats.frames_out, round(stats.fps)  # doctest: +SKIP
 """
 
@@ -34,6 +36,7 @@ import contextlib
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -41,7 +44,7 @@ import numpy as np
 
 from .errors import StylecamError
 from .frames import Frame, StreamInfo
-from .streams import Sink, Source
+from .streams import Sink, Source, Stage
 
 _END = object()  # end-of-stream sentinel
 _POLL = 0.05  # seconds between checks of the stop event
@@ -62,10 +65,28 @@ class RunStats:
     write_s: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     stop_reason: str = ""
+    #: ``time.perf_counter()`` of the recent outputs (for :attr:`recent_fps`)
+    output_times: deque[float] = field(default_factory=lambda: deque(maxlen=60), repr=False)
 
     @property
     def fps(self) -> float:
         return self.frames_out / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def recent_fps(self) -> float:
+        """Frames per second over the recent outputs (what a live display shows)."""
+        times = self.output_times
+        span = times[-1] - times[0] if len(times) > 1 else 0.0
+        return (len(times) - 1) / span if span > 0 else 0.0
+
+    def count_output(self, frame: Frame) -> None:
+        """Note one frame written: the count, its capture-to-output latency, the time."""
+        now = time.perf_counter()
+        self.frames_out += 1
+        self.output_times.append(now)
+        self.latencies_ms.append(1000 * (now - frame.time))
+        if len(self.latencies_ms) > 1000:
+            del self.latencies_ms[:500]
 
     @property
     def latency_ms(self) -> float:
@@ -91,32 +112,53 @@ class RunStats:
         }
 
 
+class _CallableStage:
+    """A plain ``Frame -> image`` function as a :class:`~stylecam.streams.Stage` (nothing to open)."""
+
+    def __init__(self, fn: Callable[[Frame], np.ndarray]) -> None:
+        self.fn = fn
+
+    def open(self, info: StreamInfo) -> None:
+        pass
+
+    def __call__(self, frame: Frame) -> np.ndarray:
+        return self.fn(frame)
+
+    def close(self) -> None:
+        pass
+
+
 class Pipeline:
     """Run ``source`` through ``process`` into ``sinks``.
 
     Args:
         source: where frames come from; ``source.live`` picks the drop policy.
-        process: ``Frame -> uint8 BGR image``; runs on the caller's thread.
+        process: a :class:`~stylecam.streams.Stage` (opened with the stream's description and closed
+            at the end of the run), or a plain ``Frame -> uint8 BGR image`` function; runs on the
+            caller's thread.
         sinks: where the results go; ``sink.inline`` ones on the caller's thread.
         queue_size: capacity of the queues between stages (1 for live sources' input).
         progress: called on the caller's thread with the :class:`RunStats`,
             at most every ``progress_interval`` seconds.
         max_frames: stop after this many frames (``None``: until the source ends).
+        stats: the :class:`RunStats` to fill (a live display reads them as the run goes); a new one
+            by default.
     """
 
     def __init__(
         self,
         source: Source,
-        process: Callable[[Frame], np.ndarray],
+        process: Stage | Callable[[Frame], np.ndarray],
         sinks: Sequence[Sink],
         *,
         queue_size: int = 4,
         progress: Callable[[RunStats], None] | None = None,
         progress_interval: float = 0.5,
         max_frames: int | None = None,
+        stats: RunStats | None = None,
     ) -> None:
         self.source = source
-        self.process = process
+        self.stage: Stage = process if isinstance(process, Stage) else _CallableStage(process)
         self.sinks = list(sinks)
         self.live = bool(getattr(source, "live", False))
         self._in: queue.Queue = queue.Queue(maxsize=1 if self.live else max(1, queue_size))
@@ -128,7 +170,7 @@ class Pipeline:
         self.progress = progress
         self.progress_interval = progress_interval
         self.max_frames = max_frames
-        self.stats = RunStats()
+        self.stats = stats if stats is not None else RunStats()
 
     # ------------------------------------------------------------------ control
 
@@ -213,10 +255,7 @@ class Pipeline:
                     if sink.stopped:
                         self.stop(f"{type(sink).__name__} stopped")
                 self.stats.write_s += time.perf_counter() - t0
-                self.stats.frames_out += 1
-                self.stats.latencies_ms.append(1000 * (time.perf_counter() - frame.time))
-                if len(self.stats.latencies_ms) > 1000:
-                    del self.stats.latencies_ms[:500]
+                self.stats.count_output(frame)
         except BaseException as exc:
             self._fail(exc)
 
@@ -231,6 +270,7 @@ class Pipeline:
         self._processing_done = threading.Event()
         stats = self.stats
         opened: list[Sink] = []
+        stage_open = False
         reader = writer = None
         start = time.perf_counter()
         interrupted: BaseException | None = None
@@ -238,6 +278,8 @@ class Pipeline:
             info = self.source.open()
             stats.info = info
             stats.frame_count = info.frame_count
+            self.stage.open(info)
+            stage_open = True
             for sink in self.sinks:
                 sink.open(info)
                 opened.append(sink)
@@ -266,7 +308,7 @@ class Pipeline:
                 self.source.close()
             if reader is not None:
                 reader.join(timeout=1)
-            close_error = self._close_sinks(opened)
+            close_error = self._close_all([self.stage] if stage_open else [], opened)
             stats.seconds = time.perf_counter() - start
         if interrupted is not None:
             raise interrupted
@@ -296,7 +338,7 @@ class Pipeline:
             frame: Frame = item  # type: ignore[assignment]
             stats.frames_in += 1
             t0 = time.perf_counter()
-            image = self.process(frame)
+            image = self.stage(frame)
             processed += 1
             stats.process_s += time.perf_counter() - t0
             for sink in self._inline:
@@ -304,10 +346,7 @@ class Pipeline:
                 if sink.stopped:
                     self.stop(f"{type(sink).__name__} stopped")
             if not self._threaded:
-                stats.frames_out += 1
-                stats.latencies_ms.append(1000 * (time.perf_counter() - frame.time))
-                if len(stats.latencies_ms) > 1000:
-                    del stats.latencies_ms[:500]
+                stats.count_output(frame)
             elif not self._put(self._out, (frame, image), drop_oldest=self.live):
                 break
             now = time.perf_counter()
@@ -322,11 +361,11 @@ class Pipeline:
             stats.seconds = time.perf_counter() - start
             self.progress(stats)
 
-    def _close_sinks(self, sinks: list[Sink]) -> BaseException | None:
+    def _close_all(self, stages: list[Stage], sinks: list[Sink]) -> BaseException | None:
         first: BaseException | None = None
-        for sink in sinks:
+        for part in [*stages, *sinks]:
             try:
-                sink.close()
+                part.close()
             except BaseException as exc:
                 first = first or exc
         return first

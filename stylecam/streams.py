@@ -1,8 +1,9 @@
-"""The two protocols the pipeline knows: where frames come from and where they go.
+"""The protocols the pipeline knows: where frames come from, what is done to them, where they go.
 
 Concrete sources live in :mod:`stylecam.sources` (camera, images) and
 :mod:`stylecam.media` (video files); concrete sinks in :mod:`stylecam.sinks`
-and :mod:`stylecam.media`. The pipeline only sees these protocols.
+and :mod:`stylecam.media`; the processing stage is :class:`~stylecam.stage.StylizeStep`. The
+pipeline only sees these protocols.
 """
 
 from __future__ import annotations
@@ -35,6 +36,27 @@ class Source(Protocol):
 
     def close(self) -> None:
         """Release the stream; safe to call twice."""
+        ...
+
+
+@runtime_checkable
+class Stage(Protocol):
+    """The work done to each frame, on the pipeline's processing thread (the network and smoother).
+
+    ``open`` is called with the stream's description once the source has opened (before the sinks),
+    then the stage is called once per frame, and ``close`` ends it, whatever happened in between.
+    """
+
+    def open(self, info: StreamInfo) -> None:
+        """Prepare for a stream of ``info.width`` x ``info.height`` frames."""
+        ...
+
+    def __call__(self, frame: Frame) -> np.ndarray:
+        """The ``uint8`` BGR picture for one source frame."""
+        ...
+
+    def close(self) -> None:
+        """Release what the stage holds (threads, recordings); safe to call twice."""
         ...
 
 

@@ -21,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from .frames import Frame, StreamInfo
 #: The one-line advice given when no window can be opened.
 NO_DISPLAY_HINT = "use --no-window with --virtual-cam or --record, or `stylecam video`"
 
-#: Keys that close the window: q and Esc.
+#: Keys that close a window by default: q and Esc (the live tool has its own key table instead).
 QUIT_KEYS = frozenset({ord("q"), ord("Q"), 27})
 
 _FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/TTF", "/usr/share/fonts")
@@ -155,15 +155,18 @@ class WindowSink:
     """Show frames in an OpenCV window; an *inline* :class:`~stylecam.streams.Sink`.
 
     Each :meth:`write` shows the image (through ``overlay`` first, if given),
-    polls the keyboard once and passes keys other than ``q``/Esc to
-    ``on_key``. ``q``, Esc or closing the window sets :attr:`stopped`.
+    polls the keyboard once and passes every key to ``on_key``. A key in
+    ``quit_keys`` (``q``/Esc by default), :meth:`stop` or closing the window
+    sets :attr:`stopped`.
 
     Args:
         title: the window title.
         overlay: ``(frame, image) -> image`` drawn on top before showing (the
             image handed to other sinks stays clean).
         on_key: called with each key code from ``cv2.waitKeyEx`` (arrows
-            arrive as toolkit-specific codes; see :mod:`stylecam.live`).
+            arrive as toolkit-specific codes; see :mod:`stylecam.live.keys`).
+        quit_keys: the key codes that stop the sink (after ``on_key`` saw
+            them); ``()`` when ``on_key`` decides, as the live tool's key table does.
         fullscreen: start in fullscreen.
         size: initial window size ``(w, h)``; ``None`` uses the frame size.
         min_height: open the window at least this high (keeping the aspect
@@ -182,6 +185,7 @@ class WindowSink:
         *,
         overlay: Callable[[Frame, np.ndarray], np.ndarray] | None = None,
         on_key: Callable[[int], object] | None = None,
+        quit_keys: Iterable[int] = QUIT_KEYS,
         fullscreen: bool = False,
         size: tuple[int, int] | None = None,
         min_height: int = 0,
@@ -190,6 +194,7 @@ class WindowSink:
         self.min_height = int(min_height)
         self.overlay = overlay
         self.on_key = on_key
+        self.quit_keys = frozenset(quit_keys)
         self.size = size
         self._fullscreen = bool(fullscreen)
         self._applied_fullscreen: bool | None = None
@@ -264,12 +269,12 @@ class WindowSink:
         key = cv2.waitKeyEx(max(1, int(wait_ms)))
         if key != -1:
             self.last_key = key
-            if key in QUIT_KEYS:
-                self._stop("key")
-            elif self.on_key is not None:
+            if self.on_key is not None:
                 self.on_key(key)
+            if key in self.quit_keys:
+                self.stop("key")
         if self._open and not self._stopped and not self._visible():
-            self._stop("closed")
+            self.stop("closed")
         if self._open and not self._stopped:
             self._apply_fullscreen()
         return key
@@ -280,9 +285,11 @@ class WindowSink:
         except cv2.error:  # Qt raises once the user closed the window
             return False
 
-    def _stop(self, reason: str) -> None:
-        self._stopped = True
-        self.stop_reason = reason
+    def stop(self, reason: str = "key") -> None:
+        """End the run: :attr:`stopped` becomes ``True`` and :attr:`stop_reason` is ``reason``."""
+        if not self._stopped:
+            self._stopped = True
+            self.stop_reason = reason
 
     def close(self) -> None:
         """Close the window; safe to call twice."""

@@ -158,18 +158,18 @@ def test_unplugged_camera_shows_stale_frames_and_resumes_when_plugged_back(bus):
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
         f = cam.read()
-        if f.extra.get("stale"):
+        if f.stale:
             stale = f
             break
     assert stale is not None and cam.status == "lost"
-    assert "camera 0 lost" in stale.extra["status"] and "retrying" in stale.extra["status"]
+    assert "camera 0 lost" in stale.status and "retrying" in stale.status
     assert stale.image.shape == last_good.image.shape
     cam_dev.plugged = True
     fresh = None
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
         f = cam.read()
-        if not f.extra.get("stale"):
+        if not f.stale:
             fresh = f
             break
     assert fresh is not None and fresh.index > last_good.index
@@ -205,7 +205,7 @@ def test_camera_frames_of_another_size_after_a_replug_are_resized(bus):
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline:
         f = cam.read()
-        if cam.reconnects and not f.extra.get("stale"):
+        if cam.reconnects and not f.stale:
             break
     assert cam.reconnects == 1 and f.image.shape == (48, 64, 3)
     cam.close()

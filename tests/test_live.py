@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import make_model, synthetic_frame
 
+from stylecam.api import LiveOptions
 from stylecam.engine import Stylizer
 from stylecam.errors import DeviceError, InputError
 from stylecam.frames import Frame
@@ -312,9 +312,7 @@ def test_stale_frames_keep_the_last_picture_and_show_the_status(styles, tmp_path
     ctl = controller(styles, tmp_path)
     f = frame()
     out = ctl.process(f)
-    stale = Frame(
-        index=0, image=f.image, time=time.perf_counter(), extra={"stale": True, "status": "camera 0 lost"}
-    )
+    stale = Frame(index=0, image=f.image, time=time.perf_counter(), stale=True, status="camera 0 lost")
     np.testing.assert_array_equal(ctl.process(stale), out)
     assert ctl.status == "camera 0 lost"
     shown = ctl.overlay(stale, out)
@@ -349,7 +347,7 @@ def test_parse_camera_size():
         parse_camera_size("720p")
 
 
-def _live_args(**kw) -> argparse.Namespace:
+def _live_args(**kw) -> LiveOptions:
     base = {
         "source": "0",
         "style": None,
@@ -374,7 +372,7 @@ def _live_args(**kw) -> argparse.Namespace:
         "smooth_strength": None,
     }
     base.update(kw)
-    return argparse.Namespace(**base)
+    return LiveOptions(**base)
 
 
 def write_clip(path: Path, frames: int = 12, fps: int = 25, image: np.ndarray | None = None) -> Path:
@@ -436,9 +434,9 @@ def test_stylizer_factory_defaults_to_the_engine(styles, tmp_path):
 
 
 LIVE_UNDER_XVFB = r"""
-import argparse, json, threading, time, cv2
+import json, threading, time, cv2
 from xvfb_util import screen, find_window, send_key
-from stylecam.live import run_live
+from stylecam.live import LiveOptions, run_live
 
 def driver():
     wid = find_window("stylecam", 30)
@@ -451,8 +449,8 @@ def driver():
     send_key(wid, "q")
 
 threading.Thread(target=driver, daemon=True).start()
-args = argparse.Namespace(source=CLIP, loop=True, style="invert", device="cpu", smooth="none", threads=1,
-                          snapshots=OUT + "/snaps")
+args = LiveOptions(source=CLIP, loop=True, style="invert", device="cpu", smooth="none", threads=1,
+                  snapshots=OUT + "/snaps")
 t0 = time.monotonic()
 rc = run_live(args)
 print(json.dumps({"rc": rc, "seconds": time.monotonic() - t0}))
@@ -571,3 +569,68 @@ def test_live_on_a_cpu_runs_large_frames_at_the_styles_recommended_size_unless_t
         assert summary["processing_size"] == expected
         assert summary["frames_out"] >= 1
         assert probe(rec).width == 192 and probe(rec).height == 128
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])  # in sequence, and with motion on the helper thread
+def test_live_on_a_gpu_overlaps_motion_with_inference_as_video_does(tmp_path, device):
+    """The controller runs the video command's step: with the network on a GPU (here the CPU provider,
+    its device named cuda, as the video overlap test does) the flow smoother's motion is computed on the
+    helper thread during inference, and the pictures are exactly those of the step run in sequence."""
+    import threading
+
+    from stylecam.stage import StylizeStep
+
+    model = make_model(tmp_path / "p.onnx", "pool4")
+    frames = [synthetic_frame(192, 128, t=i) for i in range(6)]
+    reference = StylizeStep(
+        Stylizer(model, device="cpu", size=(96, 64)), make_smoother("flow"), overlap=False
+    )
+    expected = [reference(frame(i, f)) for i, f in enumerate(frames)]
+
+    def factory(spec):
+        st = Stylizer(spec, device="cpu", size=(96, 64))
+        st.device = device  # the overlap decision only reads this; the network still runs on the CPU
+        return st
+
+    smoother = make_smoother("flow")
+    prepared_on: list[str] = []
+    prepare = smoother.prepare
+
+    def watched(image, *args):
+        prepared_on.append(threading.current_thread().name)
+        return prepare(image, *args)
+
+    smoother.prepare = watched
+    ctl = controller([model], tmp_path, stylizer_factory=factory, smoother=smoother)
+    try:
+        got = [ctl.process(frame(i, f)) for i, f in enumerate(frames)]
+    finally:
+        ctl.close()
+    assert ctl.step.overlaps == (device == "cuda")
+    helper = [n.startswith("stylecam-motion") for n in prepared_on]
+    assert len(prepared_on) == len(frames) and helper == [device == "cuda"] * len(frames)
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_run_live_with_overlap_forced_prepares_motion_on_the_helper_thread(models_dir, tmp_path, monkeypatch):
+    """`stylecam live` goes through the same step: overlap forced on the CPU provider (as a GPU would
+    choose it) computes the flow on the helper thread, and the recording is complete."""
+    import threading
+
+    from stylecam.smoothing import FlowSmoother
+
+    names: list[str] = []
+    prepare = FlowSmoother.prepare
+
+    def watched(self, image, *args):
+        names.append(threading.current_thread().name)
+        return prepare(self, image, *args)
+
+    monkeypatch.setattr(FlowSmoother, "prepare", watched)
+    clip = write_clip(tmp_path / "clip.mp4", frames=8)
+    out = tmp_path / "live.mp4"
+    options = _live_args(source=str(clip), record=str(out), style="invert", smooth="flow", max_frames=8)
+    assert run_live(options, overlap=True) == 0
+    assert names and all(n.startswith("stylecam-motion") for n in names)
+    assert _count_frames(out)[1] == (W, H)

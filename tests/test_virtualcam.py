@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -156,10 +155,10 @@ def test_setup_hints_per_os():
 def test_run_live_sends_the_stylized_stream_to_the_virtual_camera(fake_backend, models_dir, tmp_path):
     from test_live import H, W, write_clip
 
-    from stylecam.live import run_live
+    from stylecam.live import LiveOptions, run_live
 
     clip = write_clip(tmp_path / "clip.mp4", frames=8, image=np.full((H, W, 3), 30, np.uint8))
-    args = argparse.Namespace(
+    args = LiveOptions(
         source=str(clip),
         style="invert",
         device="cpu",
