@@ -177,7 +177,7 @@ def cmd_video(args: argparse.Namespace) -> int:
 
 
 def _add_video_file_options(p: argparse.ArgumentParser) -> None:
-    """``video``'s options for the file written: sound, quality, frame limit."""
+    """``video``'s (and ``batch``'s) options for the file written: sound, quality, frame limit."""
     from .api import VideoOptions
 
     p.add_argument("--no-audio", action="store_true", help="drop the sound")
@@ -188,6 +188,22 @@ def _add_video_file_options(p: argparse.ArgumentParser) -> None:
         help=f"H.264 quality, 0-51, lower is better (default {VideoOptions.crf})",
     )
     p.add_argument("--max-frames", type=int, help="stop after this many frames (1 or more)")
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch.command import run_batch_command
+
+    options = _video_options(args, crf=args.crf, audio=not args.no_audio, max_frames=args.max_frames)
+    return run_batch_command(
+        args.inputs,
+        args.output,
+        options,
+        ray=args.ray,
+        workers=args.workers,
+        chunk_seconds=args.chunk_seconds,
+        json_summary=args.json,
+        say=_say,
+    )
 
 
 # --------------------------------------------------------------------------- live
@@ -390,6 +406,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_options(v)
     _add_smooth_options(v, VideoOptions.smooth)
     v.set_defaults(func=cmd_video)
+
+    from .batch.command import add_batch_arguments
+
+    bt = sub.add_parser("batch", help="stylize many videos and images, here or on a Ray cluster (--ray)")
+    add_batch_arguments(bt)
+    _add_video_file_options(bt)
+    _add_overwrite_options(bt, "outputs this batch has not finished")
+    _add_model_options(bt)
+    _add_smooth_options(bt, VideoOptions.smooth)
+    bt.set_defaults(func=cmd_batch)
 
     lv = sub.add_parser("live", help="live preview from a camera (or a video file), with hotkeys")
     lv.add_argument(

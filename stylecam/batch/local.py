@@ -1,0 +1,139 @@
+"""The local runner: whole files on worker processes of this machine.
+
+How many workers: one per GPU when the network runs on GPUs (each process sees one); on the CPU,
+:func:`cpu_split`: processes with fewer network threads each, because a network's speed grows less
+than its threads (:data:`THREAD_SCALING`, measured in ``docs/scale.md``) while the decoder, the flow
+smoother and the encoder of one process fill the gaps another leaves; fewer processes when the queue is
+too short to keep them all busy to the end. One worker runs in this process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+from ..api import VideoOptions
+from .plan import Job
+from .work import Outcome, stylize_file
+
+#: how a network's speed grows with its threads: ``t`` threads run ``t ** THREAD_SCALING`` times as fast
+#: as one (measured by scripts/bench_batch.py, docs/scale.md)
+THREAD_SCALING = 0.5
+#: pools of worker processes tried before a job whose worker died is given up (a dead worker takes the
+#: pool's other jobs with it; they run again in the next pool)
+POOL_ROUNDS = 3
+#: at most this many CPU worker processes (each holds a network and frames in memory)
+MAX_CPU_WORKERS = 8
+
+
+def visible_gpus() -> list[str]:
+    """The NVIDIA GPUs this process may use, as ``CUDA_VISIBLE_DEVICES`` names them (none without a
+    driver)."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [d.strip() for d in env.split(",") if d.strip() and d.strip() != "-1"]
+    folder = Path("/proc/driver/nvidia/gpus")
+    try:
+        return [str(i) for i in range(len(list(folder.iterdir())))]
+    except OSError:
+        return []
+
+
+def cpu_split(cores: int, threads: int | None = None, loads: Sequence[int] = ()) -> tuple[int, int]:
+    """``(workers, threads each)`` for CPU work on ``cores`` cores (``threads``: as the user chose).
+
+    ``loads`` (the frames of each job) let the split weigh a short queue: three clips on two cores
+    leave one core idle at the end with two workers, so there one worker with both cores can finish
+    first. The split with the shortest expected run wins: each worker's share of the frames (the largest
+    first, to the least loaded worker), at :data:`THREAD_SCALING` for its threads.
+    """
+    if threads:
+        return max(1, min(MAX_CPU_WORKERS, cores // threads)), threads
+    best: tuple[float, int] | None = None
+    most = max(1, min(MAX_CPU_WORKERS, cores, len(loads) or cores))
+    for workers in range(1, most + 1):
+        each = max(1, cores // workers)
+        share = [0] * workers
+        for load in sorted(loads, reverse=True):
+            share[share.index(min(share))] += load
+        span = (max(share) if loads else 1.0 / workers) / each**THREAD_SCALING
+        if best is None or span < best[0] * 0.999:
+            best = (span, workers)
+    assert best is not None
+    return best[1], max(1, cores // best[1])
+
+
+def local_workers(
+    options: VideoOptions, workers: int | None, loads: Sequence[int] = ()
+) -> tuple[int, int | None, list[str]]:
+    """``(workers, threads each, GPU of each worker)`` for a local run (``loads``: frames per job)."""
+    gpus = visible_gpus() if options.device != "cpu" else []
+    if gpus:
+        n = workers or len(gpus)
+        return n, options.threads, [gpus[i % len(gpus)] for i in range(n)]
+    cores = os.cpu_count() or 1
+    if workers:
+        return workers, options.threads or max(1, cores // workers), []
+    n, each = cpu_split(cores, options.threads, loads)
+    return n, each, []
+
+
+def _pin_gpu(queue) -> None:  # a worker process's initializer: one GPU each
+    os.environ["CUDA_VISIBLE_DEVICES"] = queue.get()
+
+
+def run_local(
+    jobs: Sequence[Job],
+    options: VideoOptions,
+    workers: int,
+    threads: int | None,
+    gpus: list[str],
+    on_result: Callable[[Job, Outcome], None],
+) -> None:
+    """Stylize each job's input into its temporary name; ``on_result`` gets each outcome (here)."""
+    opts = dataclasses.replace(options, threads=threads)
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            outcome = stylize_file(job.input, job.temp, job.kind, opts)
+            on_result(job, outcome)
+            if outcome.interrupted:
+                return  # Ctrl-C: the batch stops here; a re-run goes on from here
+        return
+    ctx = multiprocessing.get_context("spawn")
+    remaining = list(jobs)
+    for round_ in range(POOL_ROUNDS):
+        broken = _pool_round(ctx, remaining, opts, workers, gpus, on_result, last=round_ == POOL_ROUNDS - 1)
+        if not broken:
+            return
+        remaining = broken
+
+
+def _pool_round(
+    ctx, jobs: list[Job], opts: VideoOptions, workers: int, gpus: list[str], on_result, last: bool
+):
+    """One pool of worker processes; returns the jobs whose outcome a dead worker took with it."""
+    kwargs = {}
+    if gpus:
+        queue = ctx.Queue()
+        for gpu in gpus:
+            queue.put(gpu)
+        kwargs = {"initializer": _pin_gpu, "initargs": (queue,)}
+    broken: list[Job] = []
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, **kwargs) as pool:
+        futures = {pool.submit(stylize_file, job.input, job.temp, job.kind, opts): job for job in jobs}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                outcome = future.result()
+            except BrokenProcessPool:
+                if not last:
+                    broken.append(job)
+                    continue
+                outcome = Outcome(ok=False, why="its worker process died (killed, or out of memory)")
+            on_result(job, outcome)
+    return broken

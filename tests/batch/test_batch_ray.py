@@ -1,0 +1,158 @@
+"""`stylecam batch --ray` on a Ray cluster started here (two CPUs, so two worker processes): the outputs
+match `stylize_video` run on each input alone, also for a video split into chunks; a worker killed
+mid-run costs nothing; a re-run does no work."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from clips import make_gop_clip
+from conftest import decode_audio, decode_video, make_clip, make_model, shared_path
+
+from stylecam.api import VideoOptions, stylize_video
+from stylecam.batch import BatchOptions, run_batch
+from stylecam.batch.plan import STATE_DIR
+from stylecam.sources import probe
+
+ray = pytest.importorskip("ray")
+
+#: the smoother's tolerance across a chunk join: the mean difference of a frame, in 8-bit levels (the
+#: warm-up brings the smoother's memory of the missing past below one level, see chunks.WARM_UP_RESIDUE)
+JOIN_TOLERANCE = 1.0
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(
+        num_cpus=2,
+        object_store_memory=100 * 1024 * 1024,
+        include_dashboard=False,
+        logging_level="ERROR",
+        log_to_driver=False,
+    )
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    root = tmp_path_factory.mktemp("batch")
+    model = make_model(root / "models" / "pool.onnx", "pool4")
+    inputs = root / "in"
+    (inputs / "sub").mkdir(parents=True)
+    for i in range(8):  # eight short clips with sound, two of them in a sub-folder
+        folder = inputs / "sub" if i >= 6 else inputs
+        make_clip(folder / f"clip{i}.mp4", 8 + 2 * i, size=(64 + 16 * (i % 3), 48))
+    make_gop_clip(inputs / "long.mp4", 120, gop=12)  # 4.8 s: chunks of about a second
+    options = VideoOptions(style=str(model), threads=1)
+    refs = root / "refs"
+    refs.mkdir()
+    for clip in sorted(inputs.rglob("*.mp4")):
+        stylize_video(clip, refs / clip.relative_to(inputs).as_posix().replace("/", "_"), options=options)
+    return root, inputs, refs, options
+
+
+def _ref(refs: Path, inputs: Path, clip: Path) -> Path:
+    return refs / clip.relative_to(inputs).as_posix().replace("/", "_")
+
+
+def _same_as_alone(output: Path, reference: Path, tolerance: float = 0.0) -> None:
+    """Frame count, frame times and sound of ``stylize_video`` on the input alone; pictures within
+    ``tolerance`` levels (mean, per frame)."""
+    assert probe(output).frame_count == probe(reference).frame_count
+    got, got_t = decode_video(output)
+    want, want_t = decode_video(reference)
+    assert got_t == want_t
+    diffs = [np.abs(a.astype(np.int16) - b.astype(np.int16)).mean() for a, b in zip(got, want, strict=True)]
+    assert max(diffs) <= tolerance, f"frame {int(np.argmax(diffs))} differs by {max(diffs):.2f} levels"
+    assert probe(output).has_audio == probe(reference).has_audio
+    if not probe(reference).has_audio:
+        return
+    s1, r1, t1 = decode_audio(output)
+    s2, r2, t2 = decode_audio(reference)
+    assert (r1, t1, len(s1)) == (r2, t2, len(s2))
+    np.testing.assert_allclose(s1, s2, atol=1e-6)
+
+
+def _no_leftovers(out: Path) -> None:
+    assert not [p for p in out.rglob("*") if ".batch-part" in p.name]
+    assert not (out / STATE_DIR / "work").exists()
+
+
+@pytest.mark.slow
+def test_ray_outputs_match_stylize_video_alone_and_a_rerun_does_no_work(cluster, work) -> None:
+    root, inputs, refs, options = work
+    out = root / "out"
+    report = run_batch([str(inputs)], out, BatchOptions(options, ray="", chunk_seconds=1.0))
+    assert report.ok, report.failed
+    assert len(report.done) == 9 and report.extra["chunks"] >= 3
+    for clip in sorted(inputs.rglob("*.mp4")):
+        output = out / clip.relative_to(inputs)
+        chunked = clip.name == "long.mp4"
+        _same_as_alone(output, _ref(refs, inputs, clip), JOIN_TOLERANCE if chunked else 0.0)
+    _no_leftovers(out)
+    assert report.frames == sum(probe(p).frame_count for p in inputs.rglob("*.mp4"))
+
+    stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*.mp4")}
+    again = run_batch([str(inputs)], out, BatchOptions(options, ray="", chunk_seconds=1.0))
+    assert again.ok and not again.done and len(again.skipped) == 9 and again.frames == 0
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*.mp4")} == stamps
+
+
+def _kill_a_busy_worker(stop: threading.Event, killed: list[int]) -> None:
+    """SIGKILL the first Ray worker process seen running a batch task."""
+    while not stop.is_set():
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                title = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+            except OSError:
+                continue
+            if title.startswith(b"ray::stylize_"):
+                os.kill(int(pid), signal.SIGKILL)
+                killed.append(int(pid))
+                return
+        time.sleep(0.005)
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_still_ends_with_every_output_complete_once(cluster, work, tmp_path) -> None:
+    _, inputs, refs, options = work
+    out = tmp_path / "out"
+    stop, killed = threading.Event(), []
+    killer = threading.Thread(target=_kill_a_busy_worker, args=(stop, killed), daemon=True)
+    killer.start()
+    try:
+        report = run_batch([str(inputs)], out, BatchOptions(options, ray="", chunk_seconds=1.0))
+    finally:
+        stop.set()
+        killer.join()
+    assert killed, "no worker was seen running a task"
+    assert report.ok, report.failed
+    outputs = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.mp4"))
+    assert outputs == sorted(p.relative_to(inputs).as_posix() for p in inputs.rglob("*.mp4"))
+    assert sorted(d["output"] for d in report.done) == sorted(str(out / o) for o in outputs)  # each once
+    for clip in sorted(inputs.rglob("*.mp4")):
+        _same_as_alone(out / clip.relative_to(inputs), _ref(refs, inputs, clip), JOIN_TOLERANCE)
+    _no_leftovers(out)
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_a_real_clip_split_into_chunks_matches_one_run(cluster, tmp_path) -> None:
+    clip = shared_path("data", "video", "bikes_street_scenes_640x272_10s.mp4")  # keyframes 30, 76, 137, ...
+    model = make_model(tmp_path / "pool.onnx", "pool4")
+    options = VideoOptions(style=str(model), threads=1, size="320x136")
+    reference = stylize_video(clip, tmp_path / "alone.mp4", options=options)
+    out = tmp_path / "out"
+    report = run_batch([str(clip)], out, BatchOptions(options, ray="", chunk_seconds=3.0))
+    assert report.ok, report.failed
+    assert report.extra["chunks"] == 3
+    _same_as_alone(out / clip.with_suffix(".mp4").name, reference.output, JOIN_TOLERANCE)
