@@ -1,5 +1,5 @@
-"""VirtualCamSink with a fake backend registered in pyvirtualcam's registry, and the real library here
-(no v4l2loopback device) up to its clean error."""
+"""VirtualCamSink (stylecam.sinks.virtualcam) with a fake backend registered in pyvirtualcam's registry,
+and the real library here (no v4l2loopback device) up to its clean error."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from pyvirtualcam.util import decode_fourcc  # noqa: E402
 
 from stylecam.errors import DeviceError  # noqa: E402
 from stylecam.frames import Frame, StreamInfo  # noqa: E402
-from stylecam.virtualcam import VirtualCamSink, setup_hint  # noqa: E402
+from stylecam.sinks.virtualcam import VirtualCamSink, setup_hint  # noqa: E402
 
 BACKEND = "stylecam-fake"
 
