@@ -15,7 +15,7 @@ from conftest import REPO, make_clip
 
 import stylecam
 from stylecam.cli import main
-from stylecam.media import probe
+from stylecam.sources import probe
 
 
 def _timeline(path) -> tuple[list[float], float]:

@@ -15,7 +15,7 @@ from conftest import REPO, make_clip, shared_path
 from test_command_line import assert_one_line_error, run_cli
 
 from stylecam.cli import main
-from stylecam.media import probe
+from stylecam.sources import probe
 
 
 def test_video_keeps_frames_rate_and_audio(models_dir, tmp_path, capsys):

@@ -25,8 +25,9 @@ from stylecam.live import (
     parse_camera_size,
     run_live,
 )
-from stylecam.media import VideoFileSink, probe
+from stylecam.sinks import VideoFileSink
 from stylecam.smoothing import make_smoother
+from stylecam.sources import probe
 
 W, H = 96, 64
 CONSTANT = np.array([10, 200, 60], np.uint8)  # the 'constant' test style's BGR colour
@@ -421,7 +422,7 @@ def test_live_runtime_does_not_need_torch():
     import sys
 
     code = (
-        "import sys, stylecam.live, stylecam.camera, stylecam.window, stylecam.virtualcam; "
+        "import sys, stylecam.live, stylecam.camera, stylecam.window, stylecam.sinks.virtualcam; "
         "print('torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
