@@ -103,6 +103,8 @@ class ExecutionProvider:
         others: the other devices a user can fall back to, for the fix line.
         gpu: it needs NVIDIA's libraries (:mod:`stylecam.gpu_libraries` finds and preloads them).
         cuda_graph: it can replay a run as a CUDA graph.
+        make_options: its provider options, given whether a CUDA graph is asked for.
+        find_missing: what it lacks here, in words.
     """
 
     name: str
@@ -111,12 +113,12 @@ class ExecutionProvider:
     others: tuple[str, ...] = ()
     gpu: bool = False
     cuda_graph: bool = False
-    _options: Callable[[bool], dict[str, str]] = field(default=_cpu_options, repr=False, compare=False)
-    _missing: Callable[[], list[str]] = field(default=_no_libraries, repr=False, compare=False)
+    make_options: Callable[[bool], dict[str, str]] = field(default=_cpu_options, repr=False, compare=False)
+    find_missing: Callable[[], list[str]] = field(default=_no_libraries, repr=False, compare=False)
 
     def options(self, cuda_graph: bool = False) -> dict[str, str]:
         """The provider options its session gets (``cuda_graph``: ask for CUDA-graph replay)."""
-        return self._options(cuda_graph and self.cuda_graph)
+        return self.make_options(cuda_graph and self.cuda_graph)
 
     def provider_list(self, cuda_graph: bool = False) -> list:
         """ONNX Runtime's ``providers=`` list: this provider with its options, then :attr:`then`'s."""
@@ -130,7 +132,7 @@ class ExecutionProvider:
 
         CUDA: the NVIDIA driver and the CUDA libraries; TensorRT: its libraries beyond CUDA's.
         """
-        return self._missing()
+        return self.find_missing()
 
     def why_not(self, available: list[str]) -> str:
         """Why it cannot run here, in a few words, given ONNX Runtime's available providers."""
@@ -172,8 +174,8 @@ PROVIDERS: dict[str, ExecutionProvider] = {
             then=("cuda", "cpu"),
             others=("cuda", "cpu"),
             gpu=True,
-            _options=_tensorrt_options,
-            _missing=_tensorrt_missing,
+            make_options=_tensorrt_options,
+            find_missing=_tensorrt_missing,
         ),
         ExecutionProvider(
             "cuda",
@@ -182,8 +184,8 @@ PROVIDERS: dict[str, ExecutionProvider] = {
             others=("cpu",),
             gpu=True,
             cuda_graph=True,
-            _options=_cuda_options,
-            _missing=_cuda_missing,
+            make_options=_cuda_options,
+            find_missing=_cuda_missing,
         ),
         ExecutionProvider("cpu", "CPUExecutionProvider"),
     )

@@ -581,3 +581,10 @@ def test_pip_resolves_the_gpu_extras(extra, tmp_path):
         assert resolved["nvidia-cudnn-cu13"].startswith("9.") and resolved["nvidia-cublas"].startswith("13.")
     else:  # no onnxruntime-gpu here: the extra adds nothing
         assert not resolved, resolved
+
+
+def test_the_provider_records_say_what_is_missing(cuda_wheels_no_driver):
+    from stylecam.providers import PROVIDERS
+
+    assert PROVIDERS["cuda"].missing()[0].startswith("the NVIDIA driver")
+    assert any("TensorRT 10" in m for m in PROVIDERS["tensorrt"].missing())
