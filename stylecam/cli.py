@@ -18,12 +18,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
+# numpy is loaded here, before main() installs the Ctrl-C handler: an interrupt during its import ends
+# the process instead of leaving numpy half-imported for the command (ONNX Runtime imports it)
+import numpy  # noqa: F401
 
 from . import __version__
 from .errors import StylecamError
 from .interrupts import INTERRUPTS
-from .models import PRECISIONS, cpu_has_int8_dot
+from .models import PRECISIONS
 
 if TYPE_CHECKING:
     from .api import ImageOptions, LiveOptions, VideoOptions
@@ -203,6 +205,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         chunk_seconds=args.chunk_seconds,
         json_summary=args.json,
         say=_say,
+        shared=args.shared,
     )
 
 
@@ -210,11 +213,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _live_options(args: argparse.Namespace) -> LiveOptions:
-    """``live``'s arguments as :class:`~stylecam.api.LiveOptions` (its field names are the option names);
+    """``live``'s arguments as :class:`~stylecam.options.LiveOptions` (its field names are the option names);
     building them checks the ranges the commands share (``--threads``, ``--size``, ...)."""
     import dataclasses
 
-    from .api import LiveOptions
+    from .options import LiveOptions
 
     return LiveOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(LiveOptions)})
 
@@ -265,85 +268,14 @@ def cmd_styles(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    import cv2
-    import onnxruntime as ort
+    from .info import info_lines, system_info
 
-    from .engine import cpu_int8_kind, create_session
-    from .gpu_libraries import find_libraries
-    from .models import default_model, search_dirs
-    from .providers import AUTO_ORDER
-
-    info: dict = {
-        "stylecam": __version__,
-        "python": sys.version.split()[0],
-        "platform": sys.platform,
-        "numpy": np.__version__,
-        "opencv": cv2.__version__,
-        "onnxruntime": ort.__version__,
-        "cpu_count": os.cpu_count(),
-        "cpu_int8_dot": cpu_has_int8_dot(),
-        # dot (VNNI/AMX/Arm dot product) or avx2: --precision auto runs int8 (avx2: 7-bit files); none: fp32
-        "cpu_int8": cpu_int8_kind(),
-    }
-    try:
-        import av
-
-        info["pyav"] = av.__version__
-    except ImportError:
-        info["pyav"] = None
-    info["providers_available"] = ort.get_available_providers()
-    working: dict[str, str] = {}
-    try:
-        model = default_model()
-        for dev in AUTO_ORDER:
-            try:
-                create_session(model.path, dev)
-                working[dev] = "works"
-            except StylecamError as exc:
-                working[dev] = exc.message
-    except StylecamError as exc:
-        working["note"] = exc.message
-    info["devices"] = working
-    # where each NVIDIA library was found (a wheel, the system) or that it is missing, and what fixes it
-    gpu = None
-    if "CUDAExecutionProvider" in info["providers_available"]:
-        gpu = find_libraries("tensorrt")  # the CUDA libraries, TensorRT's and the driver
-        cuda = find_libraries("cuda", driver=gpu.driver)
-        info["gpu_libraries"] = gpu.as_dict()
-        info["gpu_fix"] = {
-            "cuda": cuda.fix() or "nothing missing",
-            "tensorrt": gpu.fix() or "nothing missing",
-        }
-    else:
-        info["gpu_libraries"] = (
-            "this onnxruntime build has no CUDA provider (onnxruntime-gpu: Linux, Windows x86_64)"
-        )
-    try:
-        from .camera import list_cameras
-
-        info["cameras"] = list_cameras()
-    except ImportError:
-        info["cameras"] = []
-    from .window import has_display
-
-    info["display"] = has_display()
-    info["model_dirs"] = [str(d) for d, _ in search_dirs()]
+    info, gpu = system_info()
     if args.json:
         _emit_json(info)
         return 0
-    for k, v in info.items():
-        if k == "gpu_libraries" and gpu is not None:
-            print(f"gpu_libraries (onnxruntime-gpu built for CUDA {gpu.cuda_major}):")
-            for line in gpu.lines():
-                print(f"  {line}")
-        elif isinstance(v, dict):
-            print(f"{k}:")
-            for kk, vv in v.items():
-                print(f"  {kk:<9} {vv}")
-        elif isinstance(v, list):
-            print(f"{k}: {', '.join(map(str, v)) if v else '-'}")
-        else:
-            print(f"{k}: {v}")
+    for line in info_lines(info, gpu):
+        print(line)
     return 0
 
 
@@ -369,7 +301,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .api import LiveOptions, VideoOptions  # the options' defaults (a light module)
+    from .options import LiveOptions, VideoOptions  # the options' defaults (a light module)
 
     live = LiveOptions
     p = argparse.ArgumentParser(

@@ -1,9 +1,9 @@
 """The protocols the pipeline knows: where frames come from, what is done to them, where they go.
 
-Concrete sources live in :mod:`stylecam.sources` (camera, images) and
-:mod:`stylecam.media` (video files); concrete sinks in :mod:`stylecam.sinks`
-and :mod:`stylecam.media`; the processing stage is :class:`~stylecam.stage.StylizeStep`. The
-pipeline only sees these protocols.
+Concrete sources live in :mod:`stylecam.sources` (chosen by :func:`~stylecam.sources.open_source`)
+and :mod:`stylecam.camera`; concrete sinks in :mod:`stylecam.sinks` (its registry ``SINKS``); the
+processing stage is :class:`~stylecam.stage.StylizeStep` (the live tool's
+:class:`~stylecam.live.LiveController` wraps one). The pipeline only sees these protocols.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ package, by job:
 - :mod:`~stylecam.live.compose`: keep-colours, strength and split view on the stylized picture.
 - :mod:`~stylecam.live.styles`: the styles' networks, loaded when needed (in the background).
 - :mod:`~stylecam.live.recording`: snapshots, and recordings through a background video sink.
-- :mod:`~stylecam.live.run`: start-up: :func:`run_live` with :class:`~stylecam.api.LiveOptions`.
+- :mod:`~stylecam.live.run`: start-up: :func:`run_live` with :class:`~stylecam.options.LiveOptions`.
 
 Example:
     >>> from stylecam.live import LiveController  # doctest: +SKIP
@@ -23,7 +23,7 @@ Example:
 
 from __future__ import annotations
 
-from ..api import LiveOptions
+from ..options import LiveOptions
 from ..sizes import parse_camera_size
 from .compose import divider_columns, keep_colors, split_view
 from .controller import LiveController

@@ -2,7 +2,7 @@
 outputs, run the pipeline and report.
 
 Example:
-    >>> from stylecam.api import LiveOptions  # doctest: +SKIP
+    >>> from stylecam.options import LiveOptions  # doctest: +SKIP
     >>> run_live(LiveOptions(source="clip.mp4", loop=True, no_window=True, record="take.mp4"))  # doctest: +SKIP
     0
 """
@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..api import LiveOptions
 from ..errors import DeviceError, InputError
 from ..models import ModelInfo
+from ..options import LiveOptions
 from ..pipeline import RunStats
 from ..sizes import parse_camera_size
 from ..status import StatusLine
