@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import shutil
 import tempfile
 import time
 from collections.abc import Sequence
@@ -34,7 +36,7 @@ import av
 
 from ..api import VideoOptions
 from ..frames import Frame, StreamInfo
-from .work import ModelBundle, Outcome, failed_outcome
+from .work import ModelBundle, Outcome, attempt_name, failed_outcome
 
 #: the temporal smoother's leftover from the missing past that a warm-up brings below (a 255th is one
 #: level of 8-bit colour)
@@ -308,8 +310,15 @@ def _stylizer(options: VideoOptions):
     )
 
 
-def stylize_chunk(bundle: ModelBundle, segment: bytes, spec: ChunkSpec, options: VideoOptions) -> Outcome:
-    """Stylize one chunk of a video from its segment's bytes; the chunk's lossless file comes back."""
+def stylize_chunk(
+    bundle: ModelBundle,
+    segment: bytes | str,
+    spec: ChunkSpec,
+    options: VideoOptions,
+    out: str | None = None,
+) -> Outcome:
+    """Stylize one chunk of a video from its segment (its bytes, or a path every node sees); the chunk's
+    lossless file comes back as bytes, or is written to ``out`` (a path every node sees)."""
     from ..pipeline import Pipeline
     from ..sinks import VideoFileSink
     from ..smoothing import make_smoother
@@ -320,10 +329,14 @@ def stylize_chunk(bundle: ModelBundle, segment: bytes, spec: ChunkSpec, options:
     try:
         opts = dataclasses.replace(options, style=bundle.install())
         with tempfile.TemporaryDirectory(prefix="stylecam-chunk-") as tmp:
-            seg, out = Path(tmp) / "segment.mkv", Path(tmp) / "chunk.mkv"
-            seg.write_bytes(segment)
+            chunk_file = Path(tmp) / "chunk.mkv"
+            if isinstance(segment, str):
+                seg = Path(segment)
+            else:
+                seg = Path(tmp) / "segment.mkv"
+                seg.write_bytes(segment)
             source = _Window(VideoFileSource(seg), skip=spec.lead, take=spec.warm + spec.count)
-            lossless = VideoFileSink(out, codec="ffv1", pix_fmt="bgr0", timing="index")
+            lossless = VideoFileSink(chunk_file, codec="ffv1", pix_fmt="bgr0", timing="index")
             sink = _From(lossless, first=spec.lead + spec.warm)
             step = StylizeStep(_stylizer(opts), make_smoother(opts.smooth, opts.smooth_strength))
             try:
@@ -336,11 +349,18 @@ def stylize_chunk(bundle: ModelBundle, segment: bytes, spec: ChunkSpec, options:
                     why=f"the segment did not hold the frames its keyframes promised ({sink.written} of "
                     f"{spec.count} written)",
                 )
+            data = None
+            if out is None:
+                data = chunk_file.read_bytes()
+            else:
+                attempt = attempt_name(Path(out))
+                shutil.copyfile(chunk_file, attempt)
+                os.replace(attempt, out)
             return Outcome(
                 ok=True,
                 frames=sink.written,
                 seconds=time.perf_counter() - began,
-                data=out.read_bytes(),
+                data=data,
                 device=getattr(step.stylizer, "device", ""),
             )
     except Exception as exc:

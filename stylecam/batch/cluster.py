@@ -8,7 +8,10 @@ for one GPU when the cluster has GPUs and the device allows them, else for ``--t
 
 Results come back as bytes to the driver, which alone writes the outputs: a task that Ray runs
 again because its worker died (``max_retries``) cannot write anything twice, and an output is moved
-into place only once it is complete. A chunk that fails is not retried in pieces: its video runs
+into place only once it is complete. With ``--shared`` (the inputs and OUTDIR on a file system every
+node sees) the tasks read the inputs and write the temporary outputs there instead, each attempt under
+a name of its own renamed when complete, and only the model travels through the object store; the
+driver still checks each output and moves it into place. A chunk that fails is not retried in pieces: its video runs
 again whole, once.
 """
 
@@ -36,7 +39,7 @@ from .chunks import (
     warm_up_frames,
 )
 from .plan import STATE_DIR, Job
-from .work import ModelBundle, Outcome, stylize_shipped
+from .work import ModelBundle, Outcome, stylize_in_place, stylize_shipped
 
 #: how often Ray runs a task again whose worker process or node died
 MAX_RETRIES = 3
@@ -91,9 +94,11 @@ def run_ray(
     chunk_seconds: float,
     on_result: Callable[[Job, Outcome], None],
     log: Callable[[str], None] | None = None,
+    shared: bool = False,
 ) -> dict[str, Any]:
     """Run the jobs on Ray; each finished job's output is at its temporary name when ``on_result`` gets
-    its outcome. Returns what the run used (the cluster's CPUs and GPUs, the chunks)."""
+    its outcome (``shared``: the inputs and OUTDIR are paths every node sees, the tasks read and write
+    there). Returns what the run used (the cluster's CPUs and GPUs, the chunks)."""
     ray, started = connect(address)
     try:
         resources = ray.cluster_resources()
@@ -102,16 +107,26 @@ def run_ray(
         )
         cpus = options.threads or 1
         opts = dataclasses.replace(options, threads=cpus)
-        task_resources = {"num_cpus": 1 if use_gpu else cpus, "num_gpus": 1 if use_gpu else 0}
-        whole = ray.remote(stylize_shipped).options(max_retries=MAX_RETRIES, **task_resources)
+        task_resources = {
+            "num_cpus": 1 if use_gpu else cpus,
+            "num_gpus": 1 if use_gpu else 0,
+        }
+        whole = ray.remote(stylize_in_place if shared else stylize_shipped).options(
+            max_retries=MAX_RETRIES, **task_resources
+        )
         chunk = ray.remote(stylize_chunk).options(max_retries=MAX_RETRIES, **task_resources)
         bundle = ray.put(ModelBundle.of(options.style))
         warm = warm_up_frames(options.smooth, options.smooth_strength)
         pending: dict[Any, tuple[Job, int | None]] = {}
         videos: dict[Job, _Video] = {}
         chunks_total = 0
+        again = 0  # videos run again whole after a chunk failed
 
         def submit_whole(job: Job) -> None:
+            if shared:
+                paths = (str(job.input.resolve()), str(job.temp.resolve()))
+                pending[whole.remote(bundle, *paths, job.kind, opts)] = (job, None)
+                return
             data = ray.put(job.input.read_bytes())
             suffixes = (job.input.suffix, job.output.suffix)
             pending[whole.remote(bundle, data, suffixes, job.kind, opts)] = (job, None)
@@ -119,7 +134,11 @@ def run_ray(
         for job in jobs:
             try:
                 split = _split(job, options, chunk_seconds, warm, outdir)
-            except (av.error.FFmpegError, OSError, StylecamError) as exc:  # cannot be split: run it whole
+            except (
+                av.error.FFmpegError,
+                OSError,
+                StylecamError,
+            ) as exc:  # cannot be split: run it whole
                 if log is not None:
                     log(f"{job.input}: not split ({' '.join(str(exc).split())[:200]})")
                 split = None
@@ -129,8 +148,12 @@ def run_ray(
             frames, segments = split
             videos[job] = _Video(job, frames, count=len(segments))
             for index, (spec, seg) in enumerate(segments):
-                ref = chunk.remote(bundle, ray.put(seg.read_bytes()), spec, opts)
-                seg.unlink()
+                if shared:
+                    out = str(_chunk_path(outdir, job, index).resolve())
+                    ref = chunk.remote(bundle, str(seg.resolve()), spec, opts, out)
+                else:
+                    ref = chunk.remote(bundle, ray.put(seg.read_bytes()), spec, opts)
+                    seg.unlink()
                 pending[ref] = (job, index)
             chunks_total += len(segments)
             if log is not None:
@@ -157,25 +180,43 @@ def run_ray(
                 if log is not None:
                     log(f"{job.input}: chunk {index} failed ({outcome.why}); running it whole")
                 del videos[job]
-                shutil.rmtree(outdir / STATE_DIR / "work" / job.ident, ignore_errors=True)
+                _clean_work(_chunk_path(outdir, job, 0).parent)
+                again += 1
                 for other, (j, _) in list(pending.items()):
                     if j == job:
                         ray.cancel(other)
                         del pending[other]
                 submit_whole(job)
                 continue
-            path = outdir / STATE_DIR / "work" / job.ident / f"chunk-{index}.mkv"
-            path.write_bytes(outcome.data or b"")
+            path = _chunk_path(outdir, job, index)
+            if outcome.data is not None:
+                path.write_bytes(outcome.data)
             video.files[index] = path
             video.seconds += outcome.seconds
             video.device = outcome.device
             if len(video.files) == video.count:
                 del videos[job]
                 on_result(job, _join(video, options))
-        return {"cpus": resources.get("CPU", 0), "gpus": resources.get("GPU", 0), "chunks": chunks_total}
+        return {
+            "cpus": resources.get("CPU", 0),
+            "gpus": resources.get("GPU", 0),
+            "chunks": chunks_total,
+            "whole_again": again,
+        }
     finally:
         if started:
             ray.shutdown()
+
+
+def _clean_work(work: Path) -> None:
+    """Remove a video's work folder, and the folder of all work once the last one is gone."""
+    shutil.rmtree(work, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        work.parent.rmdir()
+
+
+def _chunk_path(outdir: Path, job: Job, index: int) -> Path:
+    return outdir / STATE_DIR / "work" / job.ident / f"chunk-{index}.mkv"
 
 
 def _split(
@@ -216,8 +257,5 @@ def _join(video: _Video, options: VideoOptions) -> Outcome:
     except StylecamError as exc:
         return Outcome(ok=False, why=exc.one_line())
     finally:
-        work = files[0].parent
-        shutil.rmtree(work, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            work.parent.rmdir()  # the last video's work is done
+        _clean_work(files[0].parent)
     return Outcome(ok=True, frames=frames, seconds=video.seconds, device=video.device)

@@ -15,9 +15,18 @@ from .run import BatchOptions, run_batch
 
 def add_batch_arguments(p: argparse.ArgumentParser) -> None:
     """INPUTS, ``-o OUTDIR`` and the options only ``batch`` has."""
-    p.add_argument("inputs", nargs="+", metavar="IN", help="video or image files, folders, or glob patterns")
     p.add_argument(
-        "-o", "--output", required=True, metavar="OUTDIR", help="folder for the outputs (made if missing)"
+        "inputs",
+        nargs="+",
+        metavar="IN",
+        help="video or image files, folders, or glob patterns",
+    )
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTDIR",
+        help="folder for the outputs (made if missing)",
     )
     p.add_argument(
         "--ray",
@@ -28,7 +37,15 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
         "without ADDRESS, RAY_ADDRESS or a Ray started here (needs the 'ray' extra)",
     )
     p.add_argument(
-        "--workers", type=int, help="local worker processes (default: one per GPU, or measured for the CPU)"
+        "--workers",
+        type=int,
+        help="local worker processes (default: one per GPU, or measured for the CPU)",
+    )
+    p.add_argument(
+        "--shared",
+        action="store_true",
+        help="with --ray: the inputs and OUTDIR are on a file system every node sees (tasks read and write "
+        "there; otherwise the files travel through Ray's object store)",
     )
     p.add_argument(
         "--chunk-seconds",
@@ -48,6 +65,7 @@ def run_batch_command(
     chunk_seconds: float,
     json_summary: bool,
     say: Callable[[str], None],
+    shared: bool = False,
 ) -> int:
     """Run a batch and print its summary (``--json``: on stdout); exit code 0 when every input
     succeeded, 2 otherwise (128 + the signal when interrupted)."""
@@ -55,7 +73,13 @@ def run_batch_command(
     if ray and Path(ray).exists():  # `--ray clip.mp4 ...`: the path is an input, not an address
         inputs.insert(0, ray)
         ray = ""
-    batch = BatchOptions(video=options, ray=ray, workers=workers, chunk_seconds=chunk_seconds)
+    batch = BatchOptions(
+        video=options,
+        ray=ray,
+        workers=workers,
+        chunk_seconds=chunk_seconds,
+        shared=shared,
+    )
     report = run_batch(inputs, outdir, batch, log=None if json_summary else say)
     if json_summary:
         print(json.dumps(report.as_dict(), indent=2, default=str))

@@ -31,18 +31,24 @@ class BatchOptions:
             here, ``'auto'``: the cluster this machine belongs to).
         workers: local worker processes (``None``: measured default, see :mod:`stylecam.batch.local`).
         chunk_seconds: with Ray, a video of at least twice this long is split into chunks of about it.
+        shared: with Ray, the inputs and the output folder are paths every node sees (the tasks read and
+            write there; otherwise files travel through Ray's object store).
     """
 
     video: VideoOptions = field(default_factory=VideoOptions)
     ray: str | None = None
     workers: int | None = None
     chunk_seconds: float = 20.0
+    shared: bool = False
 
     def __post_init__(self) -> None:
         if self.workers is not None and self.workers < 1:
             raise InputError(f"bad --workers {self.workers}", "use 1 or more")
         if not self.chunk_seconds > 0:
-            raise InputError(f"bad --chunk-seconds {self.chunk_seconds:g}", "use a number of seconds above 0")
+            raise InputError(
+                f"bad --chunk-seconds {self.chunk_seconds:g}",
+                "use a number of seconds above 0",
+            )
 
 
 @dataclass
@@ -108,7 +114,16 @@ def options_key(options: VideoOptions) -> str:
     for path in [info.path, *info.variants.values()]:
         h.update(path.name.encode())
         h.update(path.read_bytes())
-    keep = ("precision", "size", "scale", "smooth", "smooth_strength", "crf", "audio", "max_frames")
+    keep = (
+        "precision",
+        "size",
+        "scale",
+        "smooth",
+        "smooth_strength",
+        "crf",
+        "audio",
+        "max_frames",
+    )
     values = {k: getattr(options, k) for k in keep}
     values["weights"] = list(info.style_weights or ())
     h.update(json.dumps(values, sort_keys=True, default=str).encode())
@@ -121,14 +136,24 @@ def _expected(job: Job, options: VideoOptions) -> Made:
         from ..sources import read_image
 
         image = read_image(job.input)
-        return Made(frames=1, seconds=0.0, audio=False, width=image.shape[1], height=image.shape[0])
+        return Made(
+            frames=1,
+            seconds=0.0,
+            audio=False,
+            width=image.shape[1],
+            height=image.shape[0],
+        )
     from ..sources import probe
 
     pr = probe(job.input)
     frames = min(pr.frame_count, options.max_frames or pr.frame_count)
     seconds = pr.duration if frames == pr.frame_count else frames / pr.fps
     return Made(
-        frames=frames, seconds=seconds, audio=pr.has_audio and options.audio, width=pr.width, height=pr.height
+        frames=frames,
+        seconds=seconds,
+        audio=pr.has_audio and options.audio,
+        width=pr.width,
+        height=pr.height,
     )
 
 
@@ -234,7 +259,7 @@ def run_batch(
     if todo and opts.ray is not None:
         from .cluster import run_ray
 
-        report.extra = run_ray(todo, video, out, opts.ray, opts.chunk_seconds, on_result, log)
+        report.extra = run_ray(todo, video, out, opts.ray, opts.chunk_seconds, on_result, log, opts.shared)
         report.workers = int(report.extra.get("gpus") or report.extra.get("cpus") or 1)
     elif todo:
         from .local import local_workers, run_local

@@ -14,6 +14,7 @@ import hashlib
 import os
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,7 +128,9 @@ def stylize_file(src: Path, dst: Path, kind: str, options: VideoOptions) -> Outc
     try:
         if kind == "image":
             result = stylize_image(
-                src, dst, options=dataclasses.replace(image_options(options), overwrite=True)
+                src,
+                dst,
+                options=dataclasses.replace(image_options(options), overwrite=True),
             )
             if result.failed:
                 return Outcome(ok=False, why=result.failed[0][1])
@@ -137,11 +140,20 @@ def stylize_file(src: Path, dst: Path, kind: str, options: VideoOptions) -> Outc
                 return Outcome(ok=False, why="interrupted", interrupted=True)
     except Exception as exc:  # one bad input never stops the others: its reason goes back
         return failed_outcome(exc)
-    return Outcome(ok=True, frames=result.frames, seconds=time.perf_counter() - start, device=result.device)
+    return Outcome(
+        ok=True,
+        frames=result.frames,
+        seconds=time.perf_counter() - start,
+        device=result.device,
+    )
 
 
 def stylize_shipped(
-    bundle: ModelBundle, data: bytes, suffixes: tuple[str, str], kind: str, options: VideoOptions
+    bundle: ModelBundle,
+    data: bytes,
+    suffixes: tuple[str, str],
+    kind: str,
+    options: VideoOptions,
 ) -> Outcome:
     """A whole input shipped as bytes (``suffixes``: the input's and the output's): stylized in a
     temporary folder, the output's bytes returned."""
@@ -157,3 +169,29 @@ def stylize_shipped(
         if outcome.ok:
             outcome.data = dst.read_bytes()
         return outcome
+
+
+def attempt_name(path: Path) -> Path:
+    """A name of this attempt's own beside ``path`` (a task Ray runs again never shares a file with the
+    attempt it replaces); renamed to ``path`` once complete."""
+    return path.with_name(f"{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}")
+
+
+def stylize_in_place(bundle: ModelBundle, src: str, dst: str, kind: str, options: VideoOptions) -> Outcome:
+    """A whole input read from a path every node sees, written to ``dst`` there (under an attempt's own
+    name first)."""
+    try:
+        style = bundle.install()
+    except OSError as exc:
+        return failed_outcome(exc)
+    target = Path(dst)
+    attempt = attempt_name(target)
+    outcome = stylize_file(Path(src), attempt, kind, dataclasses.replace(options, style=style))
+    try:
+        if outcome.ok:
+            os.replace(attempt, target)
+        else:
+            attempt.unlink(missing_ok=True)
+    except OSError as exc:
+        return failed_outcome(exc)
+    return outcome

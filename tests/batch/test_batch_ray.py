@@ -82,7 +82,7 @@ def _same_as_alone(output: Path, reference: Path, tolerance: float = 0.0) -> Non
 
 def _no_leftovers(out: Path) -> None:
     assert not [p for p in out.rglob("*") if ".batch-part" in p.name]
-    assert not (out / STATE_DIR / "work").exists()
+    assert not (out / STATE_DIR / "work").exists(), list((out / STATE_DIR).rglob("*"))
 
 
 @pytest.mark.slow
@@ -92,6 +92,7 @@ def test_ray_outputs_match_stylize_video_alone_and_a_rerun_does_no_work(cluster,
     report = run_batch([str(inputs)], out, BatchOptions(options, ray="", chunk_seconds=1.0))
     assert report.ok, report.failed
     assert len(report.done) == 9 and report.extra["chunks"] >= 3
+    assert report.extra["whole_again"] == 0  # the chunks themselves made long.mp4
     for clip in sorted(inputs.rglob("*.mp4")):
         output = out / clip.relative_to(inputs)
         chunked = clip.name == "long.mp4"
@@ -154,5 +155,19 @@ def test_a_real_clip_split_into_chunks_matches_one_run(cluster, tmp_path) -> Non
     out = tmp_path / "out"
     report = run_batch([str(clip)], out, BatchOptions(options, ray="", chunk_seconds=3.0))
     assert report.ok, report.failed
-    assert report.extra["chunks"] == 3
+    assert report.extra["chunks"] == 3 and report.extra["whole_again"] == 0
     _same_as_alone(out / clip.with_suffix(".mp4").name, reference.output, JOIN_TOLERANCE)
+
+
+@pytest.mark.slow
+def test_shared_files_are_read_and_written_where_every_node_sees_them(cluster, work, tmp_path) -> None:
+    _, inputs, refs, options = work
+    clips = [inputs / "clip0.mp4", inputs / "long.mp4"]
+    out = tmp_path / "out"
+    batch = BatchOptions(options, ray="", chunk_seconds=1.0, shared=True)
+    report = run_batch([str(c) for c in clips], out, batch)
+    assert report.ok, report.failed
+    assert report.extra["chunks"] >= 3 and report.extra["whole_again"] == 0
+    for clip in clips:
+        _same_as_alone(out / clip.name, _ref(refs, inputs, clip), JOIN_TOLERANCE)
+    _no_leftovers(out)
