@@ -153,7 +153,7 @@ def test_setup_hints_per_os():
 
 
 def test_run_live_sends_the_stylized_stream_to_the_virtual_camera(fake_backend, models_dir, tmp_path):
-    from test_live import H, W, write_clip
+    from live.test_run import H, W, write_clip
 
     from stylecam.live import LiveOptions, run_live
 
