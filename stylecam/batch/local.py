@@ -4,7 +4,8 @@ How many workers: one per GPU when the network runs on GPUs (each process sees o
 :func:`cpu_split`: processes with fewer network threads each, because a network's speed grows less
 than its threads (:data:`THREAD_SCALING`, measured in ``docs/scale.md``) while the decoder, the flow
 smoother and the encoder of one process fill the gaps another leaves; fewer processes when the queue is
-too short to keep them all busy to the end. One worker runs in this process.
+too short to keep them all busy to the end. Each video runs in a fresh worker process
+(:data:`FRESH_PROCESS_PER_VIDEO`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +28,11 @@ from .work import Outcome, stylize_file
 #: build machine (docs/scale.md): one 2-thread process finished the three clips 7-19 % before two
 #: 1-thread processes in each of four runs, which this value predicts (10 %).
 THREAD_SCALING = 0.85
+#: every video runs in a process of its own, as ``stylecam video`` does: runs of several videos in one
+#: long-lived process were seen to give pictures 1-4.6 levels off a run alone after a few videos (the
+#: CLI called five times in one process, Ray workers that ran several tasks; cause not found, see
+#: docs/scale.md), so a worker process is used for one video and replaced (Python 3.11+)
+FRESH_PROCESS_PER_VIDEO = True
 #: pools of worker processes tried before a job whose worker died is given up (a dead worker takes the
 #: pool's other jobs with it; they run again in the next pool)
 POOL_ROUNDS = 3
@@ -99,13 +106,6 @@ def run_local(
 ) -> None:
     """Stylize each job's input into its temporary name; ``on_result`` gets each outcome (here)."""
     opts = dataclasses.replace(options, threads=threads)
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            outcome = stylize_file(job.input, job.temp, job.kind, opts)
-            on_result(job, outcome)
-            if outcome.interrupted:
-                return  # Ctrl-C: the batch stops here; a re-run goes on from here
-        return
     ctx = multiprocessing.get_context("spawn")
     remaining = list(jobs)
     for round_ in range(POOL_ROUNDS):
@@ -126,6 +126,8 @@ def _pool_round(
             queue.put(gpu)
         kwargs = {"initializer": _pin_gpu, "initargs": (queue,)}
     broken: list[Job] = []
+    if sys.version_info >= (3, 11):
+        kwargs["max_tasks_per_child"] = 1  # see FRESH_PROCESS_PER_VIDEO
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, **kwargs) as pool:
         futures = {pool.submit(stylize_file, job.input, job.temp, job.kind, opts): job for job in jobs}
         for future in as_completed(futures):

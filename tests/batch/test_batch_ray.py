@@ -1,11 +1,13 @@
 """`stylecam batch --ray` on a Ray cluster started here (two CPUs, so two worker processes): the outputs
-match `stylize_video` run on each input alone, also for a video split into chunks; a worker killed
+match `stylecam video` run on each input alone (in a fresh process), also for a video split into chunks; a worker killed
 mid-run costs nothing; a re-run does no work."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 from clips import make_gop_clip
 from conftest import decode_audio, decode_video, make_clip, make_model, shared_path
 
-from stylecam.api import VideoOptions, stylize_video
+from stylecam.api import VideoOptions
 from stylecam.batch import BatchOptions, run_batch
 from stylecam.batch.plan import STATE_DIR
 from stylecam.sources import probe
@@ -25,6 +27,9 @@ ray = pytest.importorskip("ray")
 #: the smoother's tolerance across a chunk join: the mean difference of a frame, in 8-bit levels (the
 #: warm-up brings the smoother's memory of the missing past below one level, see chunks.WARM_UP_RESIDUE)
 JOIN_TOLERANCE = 1.0
+#: the temporal smoothing of these runs (the default, ``flow``; each video runs in a fresh process,
+#: see stylecam.batch.local.FRESH_PROCESS_PER_VIDEO)
+SMOOTH = ["--smooth", "flow"]
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +55,21 @@ def work(tmp_path_factory):
         folder = inputs / "sub" if i >= 6 else inputs
         make_clip(folder / f"clip{i}.mp4", 8 + 2 * i, size=(64 + 16 * (i % 3), 48))
     make_gop_clip(inputs / "long.mp4", 120, gop=12)  # 4.8 s: chunks of about a second
-    options = VideoOptions(style=str(model), threads=1)
+    options = VideoOptions(style=str(model), threads=1, smooth="flow")
     refs = root / "refs"
     refs.mkdir()
-    for clip in sorted(inputs.rglob("*.mp4")):
-        stylize_video(clip, refs / clip.relative_to(inputs).as_posix().replace("/", "_"), options=options)
+    clips = sorted(inputs.rglob("*.mp4"))
+    _video_alone(
+        [(c, _ref(refs, inputs, c)) for c in clips], ["--style", str(model), "--threads", "1", *SMOOTH]
+    )
     return root, inputs, refs, options
+
+
+def _video_alone(pairs: list[tuple[Path, Path]], args: list[str]) -> None:
+    """``stylecam video IN -o OUT ARGS`` for each pair, each in a fresh process, as a user runs it."""
+    for src, dst in pairs:
+        command = [sys.executable, "-m", "stylecam", "video", str(src), "-o", str(dst), *args]
+        subprocess.run(command, check=True, capture_output=True)
 
 
 def _ref(refs: Path, inputs: Path, clip: Path) -> Path:
@@ -165,13 +179,14 @@ def test_a_worker_killed_mid_run_still_ends_with_every_output_complete_once(clus
 def test_a_real_clip_split_into_chunks_matches_one_run(cluster, tmp_path) -> None:
     clip = shared_path("data", "video", "bikes_street_scenes_640x272_10s.mp4")  # keyframes 30, 76, 137, ...
     model = make_model(tmp_path / "pool.onnx", "pool4")
-    options = VideoOptions(style=str(model), threads=1, size="320x136")
-    reference = stylize_video(clip, tmp_path / "alone.mp4", options=options)
+    options = VideoOptions(style=str(model), threads=1, size="320x136", smooth="flow")
+    alone = tmp_path / "alone.mp4"
+    _video_alone([(clip, alone)], ["--style", str(model), "--threads", "1", "--size", "320x136", *SMOOTH])
     out = tmp_path / "out"
     report = run_batch([str(clip)], out, BatchOptions(options, ray="", chunk_seconds=3.0))
     assert report.ok, report.failed
     assert report.extra["chunks"] == 3 and report.extra["whole_again"] == 0
-    _same_as_alone(out / clip.with_suffix(".mp4").name, reference.output, JOIN_TOLERANCE)
+    _same_as_alone(out / clip.with_suffix(".mp4").name, alone, JOIN_TOLERANCE)
 
 
 @pytest.mark.slow
