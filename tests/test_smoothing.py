@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import cv2
@@ -356,14 +357,24 @@ def test_motion_prepared_on_a_helper_thread_gives_the_frames_of_update() -> None
     expected = [sequential.update(f, s) for f, s in zip(frames, expected_in, strict=True)]
 
     smoother = make_smoother("flow")
-    assert StylizeStep(Net(), make_smoother("flow"))._pool is None  # a CPU network: in sequence
+    assert not StylizeStep(Net(), make_smoother("flow")).overlaps  # a CPU network: in sequence
     Net.device = "cuda"
     step = StylizeStep(Net(), smoother)
-    assert step._pool is not None
+    assert step.overlaps
+    threads: list[str] = []
+    prepare = smoother.prepare
+
+    def prepare_and_note(image: np.ndarray):
+        threads.append(threading.current_thread().name)
+        return prepare(image)
+
+    smoother.prepare = prepare_and_note  # type: ignore[method-assign]
     try:
         got = [step(Frame(index=i, image=f, time=0.0)) for i, f in enumerate(frames)]
     finally:
         step.close()
+    # the motion of every frame was computed on the helper thread, not the caller's
+    assert len(threads) == len(frames) and threading.current_thread().name not in threads
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
     assert smoother.cuts == sequential.cuts >= 1
@@ -393,7 +404,7 @@ def test_video_smooths_at_the_processing_size_then_scales_up_once(tmp_path, devi
 
     smoother = make_smoother("flow")
     step = StylizeStep(st, smoother)
-    assert (step._pool is not None) == (device == "cuda")
+    assert step.overlaps == (device == "cuda")
     try:
         got = [step(Frame(index=i, image=f, time=0.0)) for i, f in enumerate(frames)]
     finally:
