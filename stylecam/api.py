@@ -119,7 +119,22 @@ def _stylizer(options: CommonOptions, log: Log | None) -> Stylizer:
     return st
 
 
-def _progress(enabled: bool | None, label: str, total: int | None):
+class _Reported:
+    """A caller's progress function in the place of a bar (nothing to finish)."""
+
+    def __init__(self, report: Callable[[Any], None]) -> None:
+        self.report = report
+
+    def __call__(self, stats: Any) -> None:
+        self.report(stats)
+
+    def finish(self) -> None:
+        pass
+
+
+def _progress(enabled: bool | Callable[[Any], None] | None, label: str, total: int | None):
+    if callable(enabled):
+        return _Reported(enabled)
     from .status import Progress
 
     return Progress(label, total, enabled)
@@ -167,7 +182,7 @@ def stylize_video(
     style: PathLike | None = None,
     options: VideoOptions | None = None,
     log: Log | None = None,
-    progress: bool | None = False,
+    progress: bool | Callable[[Any], None] | None = False,
     **values: Any,
 ) -> Result:
     """Stylize a video file into another, keeping its frames, frame times and sound.
@@ -183,7 +198,9 @@ def stylize_video(
         style: a style name or an ``.onnx`` path (``None``: the default style).
         options: the options, built once; keyword ``values`` replace some of them.
         log: called with each line the command prints (the style and the device that runs it).
-        progress: a progress bar on stderr: ``True``, ``False``, or ``None`` when stderr is a terminal.
+        progress: a progress bar on stderr: ``True``, ``False``, or ``None`` when stderr is a terminal;
+            or a function called with the run's :class:`~stylecam.pipeline.RunStats` about twice a
+            second and at the end (``stylecam batch``'s workers report their frames with it).
         **values: :class:`VideoOptions` fields: ``device``, ``precision``, ``size``, ``scale``,
             ``threads``, ``smooth``, ``smooth_strength``, ``crf``, ``audio``, ``max_frames``,
             ``overwrite``.

@@ -5,6 +5,8 @@
 - :mod:`~stylecam.batch.work`: what a worker runs (the library API, or the pipeline for a chunk).
 - :mod:`~stylecam.batch.local`: worker processes here; :mod:`~stylecam.batch.cluster`: Ray tasks.
 - :mod:`~stylecam.batch.chunks`: a long video split at keyframes and joined without a seam.
+- :mod:`~stylecam.batch.progress`: one display of the frames and files of the whole batch, from the
+  workers' reports as they go.
 - :mod:`~stylecam.batch.run`: one run from plan to summary; :mod:`~stylecam.batch.command`: the command.
 
 Every output is written under a temporary name (``.NAME.batch-part.mp4``) and moved into place once

@@ -28,7 +28,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -316,9 +316,11 @@ def stylize_chunk(
     spec: ChunkSpec,
     options: VideoOptions,
     out: str | None = None,
+    report: Callable[[int], None] | None = None,
 ) -> Outcome:
     """Stylize one chunk of a video from its segment (its bytes, or a path every node sees); the chunk's
-    lossless file comes back as bytes, or is written to ``out`` (a path every node sees)."""
+    lossless file comes back as bytes, or is written to ``out`` (a path every node sees). ``report``
+    gets the chunk's frames written so far (not its warm-up), about twice a second."""
     from ..pipeline import Pipeline
     from ..sinks import VideoFileSink
     from ..smoothing import make_smoother
@@ -340,7 +342,8 @@ def stylize_chunk(
             sink = _From(lossless, first=spec.lead + spec.warm)
             step = StylizeStep(_stylizer(opts), make_smoother(opts.smooth, opts.smooth_strength))
             try:
-                Pipeline(source, step, [sink]).run()
+                tell = None if report is None else (lambda _stats: report(sink.written))
+                Pipeline(source, step, [sink], progress=tell).run()
             finally:
                 step.close()
             if source.short or sink.written != spec.count or (spec.exact and source.extra):

@@ -12,7 +12,8 @@ into place only once it is complete. With ``--shared`` (the inputs and OUTDIR on
 node sees) the tasks read the inputs and write the temporary outputs there instead, each attempt under
 a name of its own renamed when complete, and only the model travels through the object store; the
 driver still checks each output and moves it into place. A chunk that fails is not retried in pieces: its video runs
-again whole, once.
+again whole, once. With a progress display, the tasks report their frames to a
+:class:`~stylecam.batch.progress.ProgressBoard` actor that the driver reads while it waits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,10 +41,13 @@ from .chunks import (
     warm_up_frames,
 )
 from .plan import STATE_DIR, Job
+from .progress import BatchProgress, BoardReport, ProgressBoard
 from .work import ModelBundle, Outcome, stylize_in_place, stylize_shipped
 
 #: how often Ray runs a task again whose worker process or node died
 MAX_RETRIES = 3
+#: seconds between the driver's looks at the tasks' progress
+PROGRESS_POLL = 0.5
 
 
 def import_ray() -> Any:
@@ -95,11 +100,14 @@ def run_ray(
     on_result: Callable[[Job, Outcome], None],
     log: Callable[[str], None] | None = None,
     shared: bool = False,
+    progress: BatchProgress | None = None,
 ) -> dict[str, Any]:
     """Run the jobs on Ray; each finished job's output is at its temporary name when ``on_result`` gets
     its outcome (``shared``: the inputs and OUTDIR are paths every node sees, the tasks read and write
-    there). Returns what the run used (the cluster's CPUs and GPUs, the chunks)."""
+    there; ``progress``: gets the frames the tasks report as they go). Returns what the run used (the
+    cluster's CPUs and GPUs, the chunks)."""
     ray, started = connect(address)
+    board = None
     try:
         resources = ray.cluster_resources()
         use_gpu = options.device in ("cuda", "tensorrt") or (
@@ -122,15 +130,31 @@ def run_ray(
         videos: dict[Job, _Video] = {}
         chunks_total = 0
         again = 0  # videos run again whole after a chunk failed
+        if progress is not None:  # no CPU of its own: it never waits for a task's place
+            board = ray.remote(num_cpus=0)(ProgressBoard).remote()
+
+        def report(job: Job, index: int | None) -> BoardReport | None:
+            return None if board is None else BoardReport(board, (job.ident, index))
+
+        def take_reports(answer: Any) -> None:
+            """The frames the tasks reported since the last look (of parts still pending)."""
+            try:
+                counts = ray.get(answer)
+            except Exception:  # the display never stops the work
+                return
+            running = {(j.ident, i) for j, i in pending.values()}
+            for part, frames in counts.items():
+                if part in running:
+                    progress.frames(part, frames)
 
         def submit_whole(job: Job) -> None:
             if shared:
                 paths = (str(job.input.resolve()), str(job.temp.resolve()))
-                pending[whole.remote(bundle, *paths, job.kind, opts)] = (job, None)
+                pending[whole.remote(bundle, *paths, job.kind, opts, report(job, None))] = (job, None)
                 return
             data = ray.put(job.input.read_bytes())
             suffixes = (job.input.suffix, job.output.suffix)
-            pending[whole.remote(bundle, data, suffixes, job.kind, opts)] = (job, None)
+            pending[whole.remote(bundle, data, suffixes, job.kind, opts, report(job, None))] = (job, None)
 
         for job in jobs:
             try:
@@ -151,18 +175,33 @@ def run_ray(
             for index, (spec, seg) in enumerate(segments):
                 if shared:
                     out = str(_chunk_path(outdir, job, index).resolve())
-                    ref = chunk.remote(bundle, str(seg.resolve()), spec, opts, out)
+                    ref = chunk.remote(bundle, str(seg.resolve()), spec, opts, out, report(job, index))
                 else:
-                    ref = chunk.remote(bundle, ray.put(seg.read_bytes()), spec, opts)
+                    ref = chunk.remote(
+                        bundle, ray.put(seg.read_bytes()), spec, opts, None, report(job, index)
+                    )
                     seg.unlink()
                 pending[ref] = (job, index)
             chunks_total += len(segments)
             if log is not None:
                 log(f"{job.input}: {len(segments)} chunks, {warm} warm-up frames each")
 
+        asked: list[Any] = []  # the board's answer on its way: read as soon as it comes
+        looked = time.perf_counter()
         while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
+            timeout = None
+            if board is not None and not asked:  # ask again PROGRESS_POLL after the last question
+                timeout = looked + PROGRESS_POLL - time.perf_counter()
+                if timeout <= 0:
+                    asked.append(board.take.remote())
+                    looked, timeout = time.perf_counter(), None
+            ready, _ = ray.wait(list(pending) + asked, num_returns=1, timeout=timeout)
+            if not ready:
+                continue
             ref = ready[0]
+            if asked and ref == asked[0]:
+                take_reports(asked.pop())
+                continue
             job, index = pending.pop(ref)
             try:
                 outcome = ray.get(ref)
@@ -182,6 +221,8 @@ def run_ray(
                     log(f"{job.input}: chunk {index} failed ({outcome.why}); running it whole")
                 del videos[job]
                 _clean_work(_chunk_path(outdir, job, 0).parent)
+                if progress is not None:
+                    progress.forget(job.ident)
                 again += 1
                 for other, (j, _) in list(pending.items()):
                     if j == job:
@@ -195,6 +236,8 @@ def run_ray(
             video.files[index] = path
             video.seconds += outcome.seconds
             video.device = outcome.device
+            if progress is not None:
+                progress.frames((job.ident, index), outcome.frames, reported=False)
             if len(video.files) == video.count:
                 del videos[job]
                 on_result(job, _join(video, options))
@@ -205,6 +248,9 @@ def run_ray(
             "whole_again": again,
         }
     finally:
+        if board is not None:
+            with contextlib.suppress(Exception):
+                ray.kill(board)
         if started:
             ray.shutdown()
 

@@ -67,8 +67,9 @@ def run_batch_command(
     say: Callable[[str], None],
     shared: bool = False,
 ) -> int:
-    """Run a batch and print its summary (``--json``: on stdout); exit code 0 when every input
-    succeeded, 2 otherwise (128 + the signal when interrupted)."""
+    """Run a batch with its progress display on stderr and print its summary (``--json``: on stdout,
+    and no progress, no log lines); exit code 0 when every input succeeded, 2 otherwise (128 + the
+    signal when interrupted)."""
     inputs = list(inputs)
     if ray and Path(ray).exists():  # `--ray clip.mp4 ...`: the path is an input, not an address
         inputs.insert(0, ray)
@@ -80,7 +81,7 @@ def run_batch_command(
         chunk_seconds=chunk_seconds,
         shared=shared,
     )
-    report = run_batch(inputs, outdir, batch, log=None if json_summary else say)
+    report = run_batch(inputs, outdir, batch, log=None if json_summary else say, progress=not json_summary)
     if json_summary:
         print(json.dumps(report.as_dict(), indent=2, default=str))
     else:

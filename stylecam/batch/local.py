@@ -5,22 +5,26 @@ How many workers: one per GPU when the network runs on GPUs (each process sees o
 than its threads (:data:`THREAD_SCALING`, measured in ``docs/scale.md``) while the decoder, the flow
 smoother and the encoder of one process fill the gaps another leaves; fewer processes when the queue is
 too short to keep them all busy to the end. Each video runs in a fresh worker process
-(:data:`FRESH_PROCESS_PER_VIDEO`).
+(:data:`FRESH_PROCESS_PER_VIDEO`). With a progress display, the workers put their frames so far on a
+Manager queue that the driver reads while it waits (:mod:`stylecam.batch.progress`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
+import queue as queues
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from ..api import VideoOptions
 from .plan import Job
+from .progress import BatchProgress, QueueReport
 from .work import Outcome, stylize_file
 
 #: how a worker's speed grows with its threads: ``t`` threads run ``t ** THREAD_SCALING`` times as fast
@@ -38,6 +42,8 @@ FRESH_PROCESS_PER_VIDEO = True
 POOL_ROUNDS = 3
 #: at most this many CPU worker processes (each holds a network and frames in memory)
 MAX_CPU_WORKERS = 8
+#: seconds the driver waits for a result before it reads the workers' progress again
+PROGRESS_POLL = 0.25
 
 
 def visible_gpus() -> list[str]:
@@ -103,20 +109,35 @@ def run_local(
     threads: int | None,
     gpus: list[str],
     on_result: Callable[[Job, Outcome], None],
+    progress: BatchProgress | None = None,
 ) -> None:
-    """Stylize each job's input into its temporary name; ``on_result`` gets each outcome (here)."""
+    """Stylize each job's input into its temporary name; ``on_result`` gets each outcome (here), and
+    ``progress`` the frames the workers report as they go."""
     opts = dataclasses.replace(options, threads=threads)
     ctx = multiprocessing.get_context("spawn")
     remaining = list(jobs)
-    for round_ in range(POOL_ROUNDS):
-        broken = _pool_round(ctx, remaining, opts, workers, gpus, on_result, last=round_ == POOL_ROUNDS - 1)
-        if not broken:
-            return
-        remaining = broken
+    with contextlib.ExitStack() as stack:
+        reports = None
+        if progress is not None:
+            reports = stack.enter_context(ctx.Manager()).Queue()
+        for round_ in range(POOL_ROUNDS):
+            last = round_ == POOL_ROUNDS - 1
+            broken = _pool_round(ctx, remaining, opts, workers, gpus, on_result, last, progress, reports)
+            if not broken:
+                return
+            remaining = broken
 
 
 def _pool_round(
-    ctx, jobs: list[Job], opts: VideoOptions, workers: int, gpus: list[str], on_result, last: bool
+    ctx,
+    jobs: list[Job],
+    opts: VideoOptions,
+    workers: int,
+    gpus: list[str],
+    on_result,
+    last: bool,
+    progress: BatchProgress | None = None,
+    reports=None,
 ):
     """One pool of worker processes; returns the jobs whose outcome a dead worker took with it."""
     kwargs = {}
@@ -129,15 +150,41 @@ def _pool_round(
     if sys.version_info >= (3, 11):
         kwargs["max_tasks_per_child"] = 1  # see FRESH_PROCESS_PER_VIDEO
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, **kwargs) as pool:
-        futures = {pool.submit(stylize_file, job.input, job.temp, job.kind, opts): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                outcome = future.result()
-            except BrokenProcessPool:
-                if not last:
-                    broken.append(job)
-                    continue
-                outcome = Outcome(ok=False, why="its worker process died (killed, or out of memory)")
-            on_result(job, outcome)
+        futures = {}
+        for job in jobs:
+            report = None if reports is None else QueueReport(reports, (job.ident, None))
+            futures[pool.submit(stylize_file, job.input, job.temp, job.kind, opts, report)] = job
+        waiting = set(futures)
+        while waiting:
+            ready, waiting = wait(
+                waiting, timeout=None if reports is None else PROGRESS_POLL, return_when=FIRST_COMPLETED
+            )
+            if progress is not None:
+                _take_reports(reports, progress, {futures[f].ident for f in waiting | ready})
+            for future in ready:
+                job = futures[future]
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    if not last:
+                        if progress is not None:
+                            progress.forget(job.ident)
+                        broken.append(job)
+                        continue
+                    outcome = Outcome(ok=False, why="its worker process died (killed, or out of memory)")
+                on_result(job, outcome)
     return broken
+
+
+def _take_reports(reports, progress: BatchProgress, running: set[str]) -> None:
+    """The frames the workers reported since the last look (of jobs still running: a report that comes
+    after its job's result is stale)."""
+    while True:
+        try:
+            part, frames = reports.get_nowait()
+        except queues.Empty:
+            return
+        except Exception:  # the manager is gone (SIGTERM): no more progress, the work goes on
+            return
+        if part[0] in running:
+            progress.frames(part, frames)

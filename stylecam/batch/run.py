@@ -15,6 +15,7 @@ from ..api import VideoOptions
 from ..errors import InputError, StylecamError
 from .manifest import Made, Manifest, holds, measure
 from .plan import Job, plan_jobs
+from .progress import BatchProgress
 from .work import Outcome
 
 Log = Callable[[str], None]
@@ -169,8 +170,18 @@ def run_batch(
     options: BatchOptions | None = None,
     *,
     log: Log | None = None,
+    progress: bool | BatchProgress = False,
 ) -> BatchReport:
     """Stylize many videos and images into ``outdir``; see :mod:`stylecam.batch`.
+
+    Args:
+        inputs: files, folders and glob patterns of videos and images.
+        outdir: where the outputs go (their names mirror the inputs').
+        options: how the batch runs.
+        log: called with each line the command prints (each file done or failed, chunks).
+        progress: one display on stderr of the frames done of all the frames, their rate, the time
+            left and the files done, skipped and failed (``True``: rewritten in place on a terminal,
+            else a plain line now and then; or a :class:`~stylecam.batch.progress.BatchProgress`).
 
     Raises:
         InputError: no usable input at all (a missing file, a pattern that matches nothing).
@@ -219,9 +230,15 @@ def run_batch(
             redo.add(job)
 
     results: list[Job] = []
+    tracker = progress if isinstance(progress, BatchProgress) else BatchProgress(enabled=bool(progress))
+    tracker.begin(
+        len(jobs), {j.ident: expected[j].frames for j in todo}, len(report.skipped), len(report.failed)
+    )
+    say = None if log is None else (lambda line: tracker.say(log, line))
 
     def on_result(job: Job, outcome: Outcome) -> None:
         report.interrupted = report.interrupted or outcome.interrupted
+        finished: int | None = None  # the frames of an output moved into place
         if not outcome.ok:
             _remove_temps(job)
             fail(job, outcome.why)
@@ -239,6 +256,7 @@ def run_batch(
                 _remove_temps(job)
                 fail(job, exc.one_line())
             else:
+                finished = made.frames
                 manifest.record(job, key, made)
                 report.done.append(
                     {
@@ -250,23 +268,32 @@ def run_batch(
                     }
                 )
         results.append(job)
-        if log is not None:
+        if say is not None:
             frames = sum(d["frames"] for d in report.done)
             fps = frames / (time.perf_counter() - began)
-            what = "done" if outcome.ok else "failed"
-            log(f"[{len(results)}/{len(todo)}] {what}: {job.output} ({frames} frames so far, {fps:.1f} fps)")
+            what = "done" if finished is not None else "failed"
+            say(f"[{len(results)}/{len(todo)}] {what}: {job.output} ({frames} frames so far, {fps:.1f} fps)")
+        tracker.result(job.ident, finished is not None, finished or 0)
 
-    if todo and opts.ray is not None:
-        from .cluster import run_ray
+    live = tracker if tracker.enabled else None  # no reports from the workers to nobody
+    try:
+        if todo and opts.ray is not None:
+            from .cluster import run_ray
 
-        report.extra = run_ray(todo, video, out, opts.ray, opts.chunk_seconds, on_result, log, opts.shared)
-        report.workers = int(report.extra.get("gpus") or report.extra.get("cpus") or 1)
-    elif todo:
-        from .local import local_workers, run_local
+            report.extra = run_ray(
+                todo, video, out, opts.ray, opts.chunk_seconds, on_result, say, opts.shared, live
+            )
+            report.workers = int(report.extra.get("gpus") or report.extra.get("cpus") or 1)
+        elif todo:
+            from .local import local_workers, run_local
 
-        workers, threads, gpus = local_workers(video, opts.workers, [expected[j].frames for j in todo])
-        report.workers = min(workers, len(todo))
-        report.extra = {"threads_per_worker": threads, "gpus": gpus}
-        run_local(todo, dataclasses.replace(video), workers, threads, gpus, on_result)
+            workers, threads, gpus = local_workers(video, opts.workers, [expected[j].frames for j in todo])
+            report.workers = min(workers, len(todo))
+            report.extra = {"threads_per_worker": threads, "gpus": gpus}
+            run_local(todo, dataclasses.replace(video), workers, threads, gpus, on_result, live)
+    except BaseException:
+        tracker.close(complete=False)
+        raise
+    tracker.close()
     report.seconds = time.perf_counter() - began
     return report

@@ -15,6 +15,7 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,9 +121,16 @@ def image_options(options: VideoOptions) -> ImageOptions:
     return ImageOptions(**{k: v for k, v in dataclasses.asdict(options).items() if k in shared})
 
 
-def stylize_file(src: Path, dst: Path, kind: str, options: VideoOptions) -> Outcome:
-    """Stylize one whole video (or image) with the library API into ``dst`` (replaced if there)."""
+Report = Callable[[int], None]
+
+
+def stylize_file(
+    src: Path, dst: Path, kind: str, options: VideoOptions, report: Report | None = None
+) -> Outcome:
+    """Stylize one whole video (or image) with the library API into ``dst`` (replaced if there);
+    ``report`` gets the frames done so far, about twice a second (see :mod:`stylecam.batch.progress`)."""
     from ..api import stylize_image, stylize_video
+    from .progress import reporting
 
     start = time.perf_counter()
     try:
@@ -135,7 +143,9 @@ def stylize_file(src: Path, dst: Path, kind: str, options: VideoOptions) -> Outc
             if result.failed:
                 return Outcome(ok=False, why=result.failed[0][1])
         else:
-            result = stylize_video(src, dst, options=dataclasses.replace(options, overwrite=True))
+            result = stylize_video(
+                src, dst, options=dataclasses.replace(options, overwrite=True), progress=reporting(report)
+            )
             if result.interrupted:
                 return Outcome(ok=False, why="interrupted", interrupted=True)
     except Exception as exc:  # one bad input never stops the others: its reason goes back
@@ -154,9 +164,10 @@ def stylize_shipped(
     suffixes: tuple[str, str],
     kind: str,
     options: VideoOptions,
+    report: Report | None = None,
 ) -> Outcome:
     """A whole input shipped as bytes (``suffixes``: the input's and the output's): stylized in a
-    temporary folder, the output's bytes returned."""
+    temporary folder, the output's bytes returned (``report``: as :func:`stylize_file`'s)."""
     try:
         style = bundle.install()
     except OSError as exc:
@@ -165,7 +176,7 @@ def stylize_shipped(
         src = Path(tmp) / f"input{suffixes[0]}"
         src.write_bytes(data)
         dst = Path(tmp) / f"output{suffixes[1]}"
-        outcome = stylize_file(src, dst, kind, dataclasses.replace(options, style=style))
+        outcome = stylize_file(src, dst, kind, dataclasses.replace(options, style=style), report)
         if outcome.ok:
             outcome.data = dst.read_bytes()
         return outcome
@@ -177,16 +188,23 @@ def attempt_name(path: Path) -> Path:
     return path.with_name(f"{path.stem}.{uuid.uuid4().hex[:8]}{path.suffix}")
 
 
-def stylize_in_place(bundle: ModelBundle, src: str, dst: str, kind: str, options: VideoOptions) -> Outcome:
+def stylize_in_place(
+    bundle: ModelBundle,
+    src: str,
+    dst: str,
+    kind: str,
+    options: VideoOptions,
+    report: Report | None = None,
+) -> Outcome:
     """A whole input read from a path every node sees, written to ``dst`` there (under an attempt's own
-    name first)."""
+    name first; ``report``: as :func:`stylize_file`'s)."""
     try:
         style = bundle.install()
     except OSError as exc:
         return failed_outcome(exc)
     target = Path(dst)
     attempt = attempt_name(target)
-    outcome = stylize_file(Path(src), attempt, kind, dataclasses.replace(options, style=style))
+    outcome = stylize_file(Path(src), attempt, kind, dataclasses.replace(options, style=style), report)
     try:
         if outcome.ok:
             os.replace(attempt, target)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -11,8 +12,10 @@ import numpy as np
 import pytest
 from conftest import decode_video, make_clip, make_model
 
-from stylecam.api import stylize_video
+from stylecam.api import VideoOptions, stylize_video
+from stylecam.batch import BatchOptions, run_batch
 from stylecam.batch.local import cpu_split
+from stylecam.batch.progress import BatchProgress
 from stylecam.cli import main
 from stylecam.sources import probe
 
@@ -128,3 +131,30 @@ def test_cpu_split_weighs_the_queue_against_the_thread_scaling() -> None:
     assert cpu_split(16, loads=[250] * 40) == (8, 2)  # at most MAX_CPU_WORKERS processes
     assert cpu_split(2, loads=[250]) == (1, 2)  # one video: one process, every core
     assert cpu_split(2, threads=2) == (1, 2)  # the user's --threads
+
+
+def progress_lines(err: str) -> list[tuple[int, int, str]]:
+    """``(frames done, total, the files' part)`` of each plain progress line in ``err``."""
+    found = re.findall(r"^batch \[[#-]+\] (\d+)/(\d+) .* (files .*)$", err, re.MULTILINE)
+    return [(int(done), int(total), files) for done, total, files in found]
+
+
+def test_one_progress_display_counts_every_frame_and_every_file(folder, tmp_path, capsys) -> None:
+    inputs, model = folder
+    (inputs / "bad.mp4").write_text("not a video")
+    tracker = BatchProgress(every=0.0)  # a plain line at each change (stderr is no terminal here)
+    options = BatchOptions(VideoOptions(style=str(model), threads=1), workers=2)
+    report = run_batch([str(inputs)], tmp_path / "out", options, progress=tracker)
+    assert len(report.done) == 3 and len(report.failed) == 1
+    lines = progress_lines(capsys.readouterr().err)
+    assert lines[-1] == (23, 23, "files 3/4 done, 1 failed")  # 10 + 12 frames and an image
+    assert tracker.done == tracker.total == report.frames == 23
+    assert tracker.reports >= 2  # both videos' workers reported their frames as they went
+    assert any(0 < done < 23 for done, _, _ in lines)
+
+    code = main(["batch", str(inputs), "-o", str(tmp_path / "out"), "--style", str(model)])
+    err = capsys.readouterr().err
+    assert code == 2 and "stylecam: 0 done, 3 skipped" in err
+    assert re.search(r"^batch .*files 0/4 done, 3 skipped, 1 failed$", err, re.MULTILINE)  # the last state
+    code = main(["batch", str(inputs), "-o", str(tmp_path / "out"), "--style", str(model), "--json"])
+    assert code == 2 and "batch " not in capsys.readouterr().err  # --json: no progress, no log

@@ -201,3 +201,26 @@ def test_shared_files_are_read_and_written_where_every_node_sees_them(cluster, w
     for clip in clips:
         _same_as_alone(out / clip.name, _ref(refs, inputs, clip), JOIN_TOLERANCE)
     _no_leftovers(out)
+
+
+@pytest.mark.slow
+def test_one_progress_display_counts_the_frames_the_tasks_report(
+    cluster, work, tmp_path, capsys, monkeypatch
+) -> None:
+    from stylecam.batch import cluster as runner
+    from stylecam.batch.progress import BatchProgress
+
+    monkeypatch.setattr(runner, "PROGRESS_POLL", 0.05)  # these tasks run for a fraction of a second
+    _, inputs, _, options = work
+    clips = [inputs / "clip0.mp4", inputs / "long.mp4"]  # one whole, one in chunks
+    tracker = BatchProgress(every=0.0)  # a plain line at each change (stderr is no terminal here)
+    batch = BatchOptions(options, ray="", chunk_seconds=1.0)
+    report = run_batch([str(c) for c in clips], tmp_path / "out", batch, progress=tracker)
+    assert report.ok, report.failed
+    assert report.extra["chunks"] >= 3
+    total = 8 + 120
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1].startswith(f"batch [{'#' * 24}] {total}/{total} 100%")
+    assert lines[-1].endswith("files 2/2 done")
+    assert tracker.done == tracker.total == report.frames == total
+    assert tracker.reports > 0  # the tasks reported their frames to the board as they went
