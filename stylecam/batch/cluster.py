@@ -119,11 +119,10 @@ def run_ray(
             "num_cpus": 1 if use_gpu else cpus,
             "num_gpus": 1 if use_gpu else 0,
         }
-        # max_calls=1: a worker process runs one task and is replaced (see local.FRESH_PROCESS_PER_VIDEO)
-        whole = ray.remote(max_calls=1)(stylize_in_place if shared else stylize_shipped).options(
+        whole = ray.remote(stylize_in_place if shared else stylize_shipped).options(
             max_retries=MAX_RETRIES, **task_resources
         )
-        chunk = ray.remote(max_calls=1)(stylize_chunk).options(max_retries=MAX_RETRIES, **task_resources)
+        chunk = ray.remote(stylize_chunk).options(max_retries=MAX_RETRIES, **task_resources)
         bundle = ray.put(ModelBundle.of(options.style))
         warm = warm_up_frames(options.smooth, options.smooth_strength)
         pending: dict[Any, tuple[Job, int | None]] = {}

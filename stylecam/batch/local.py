@@ -4,8 +4,7 @@ How many workers: one per GPU when the network runs on GPUs (each process sees o
 :func:`cpu_split`: processes with fewer network threads each, because a network's speed grows less
 than its threads (:data:`THREAD_SCALING`, measured in ``docs/scale.md``) while the decoder, the flow
 smoother and the encoder of one process fill the gaps another leaves; fewer processes when the queue is
-too short to keep them all busy to the end. Each video runs in a fresh worker process
-(:data:`FRESH_PROCESS_PER_VIDEO`). With a progress display, the workers put their frames so far on a
+too short to keep them all busy to the end. With a progress display, the workers put their frames so far on a
 Manager queue that the driver reads while it waits (:mod:`stylecam.batch.progress`).
 """
 
@@ -16,7 +15,6 @@ import dataclasses
 import multiprocessing
 import os
 import queue as queues
-import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -28,15 +26,12 @@ from .progress import BatchProgress, QueueReport
 from .work import Outcome, stylize_file
 
 #: how a worker's speed grows with its threads: ``t`` threads run ``t ** THREAD_SCALING`` times as fast
-#: as one, against splitting the cores between processes. Fitted to scripts/bench_batch.py on the 2-core
-#: build machine (docs/scale.md): one 2-thread process finished the three clips 7-19 % before two
-#: 1-thread processes in each of four runs, which this value predicts (10 %).
-THREAD_SCALING = 0.85
-#: every video runs in a process of its own, as ``stylecam video`` does: runs of several videos in one
-#: long-lived process were seen to give pictures 1-4.6 levels off a run alone after a few videos (the
-#: CLI called five times in one process, Ray workers that ran several tasks; cause not found, see
-#: docs/scale.md), so a worker process is used for one video and replaced (Python 3.11+)
-FRESH_PROCESS_PER_VIDEO = True
+#: as one, against splitting the cores between processes. Measured with scripts/bench_batch.py on the
+#: idle 2-core build machine (docs/scale.md): ``stylecam video`` on the bikes clip ran at 42.7 fps with one
+#: network thread and 43.7 with two (decoding, smoothing and encoding weigh as much as the network), and
+#: two 1-thread processes finished the three clips in 22.7 s against 25.6 s for one 2-thread process.
+#: 0.5 is kept below what a heavier network would show, so a single long video still gets every core.
+THREAD_SCALING = 0.5
 #: pools of worker processes tried before a job whose worker died is given up (a dead worker takes the
 #: pool's other jobs with it; they run again in the next pool)
 POOL_ROUNDS = 3
@@ -147,8 +142,6 @@ def _pool_round(
             queue.put(gpu)
         kwargs = {"initializer": _pin_gpu, "initargs": (queue,)}
     broken: list[Job] = []
-    if sys.version_info >= (3, 11):
-        kwargs["max_tasks_per_child"] = 1  # see FRESH_PROCESS_PER_VIDEO
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx, **kwargs) as pool:
         futures = {}
         for job in jobs:
