@@ -102,7 +102,9 @@ def _options(kind: type[_O], options: _O | None, style: PathLike | None, values:
     return dataclasses.replace(options, **values) if values else options
 
 
-def _stylizer(options: CommonOptions, log: Log | None) -> Stylizer:
+def open_stylizer(options: CommonOptions, log: Log | None = None) -> Stylizer:
+    """The :class:`~stylecam.engine.Stylizer` that ``options`` ask for (style, device, size, threads,
+    precision); ``log`` gets one line saying what runs."""
     from .engine import Stylizer
     from .sizes import parse_size
 
@@ -241,7 +243,7 @@ def stylize_video(
             crf=opts.crf,
             overwrite=opts.overwrite,
         )
-    st = _stylizer(opts, log)
+    st = open_stylizer(opts, log)
     from .pipeline import Pipeline
     from .smoothing import make_smoother
     from .stage import StylizeStep
@@ -349,7 +351,7 @@ def stylize_image(
     note = source.not_images_line()
     if note and log is not None:
         log(note)
-    st = _stylizer(opts, log)
+    st = open_stylizer(opts, log)
     bar = _progress(progress, "stylizing", len(source.files))
     pipe = Pipeline(source, StylizeStep(st, None), [sink], progress=bar)
     with INTERRUPTS.running(pipe.stop, os.fspath(dst)):
@@ -391,6 +393,7 @@ __all__ = [
     "VideoOptions",
     "check_ranges",
     "default_video_output",
+    "open_stylizer",
     "stylize_image",
     "stylize_video",
 ]

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import av
 
-from ..api import VideoOptions
+from ..api import VideoOptions, open_stylizer
 from ..frames import Frame, StreamInfo
 from .work import ModelBundle, Outcome, attempt_name, failed_outcome
 
@@ -296,20 +296,6 @@ class _From:
         return False
 
 
-def _stylizer(options: VideoOptions):
-    from ..engine import Stylizer
-    from ..sizes import parse_size
-
-    return Stylizer(
-        options.style,
-        device=options.device,
-        size=parse_size(options.size),
-        scale=options.scale,
-        threads=options.threads,
-        precision=options.precision,
-    )
-
-
 def stylize_chunk(
     bundle: ModelBundle,
     segment: bytes | str,
@@ -340,7 +326,7 @@ def stylize_chunk(
             source = _Window(VideoFileSource(seg), skip=spec.lead, take=spec.warm + spec.count)
             lossless = VideoFileSink(chunk_file, codec="ffv1", pix_fmt="bgr0", timing="index")
             sink = _From(lossless, first=spec.lead + spec.warm)
-            step = StylizeStep(_stylizer(opts), make_smoother(opts.smooth, opts.smooth_strength))
+            step = StylizeStep(open_stylizer(opts), make_smoother(opts.smooth, opts.smooth_strength))
             try:
                 tell = None if report is None else (lambda _stats: report(sink.written))
                 Pipeline(source, step, [sink], progress=tell).run()
