@@ -46,6 +46,12 @@ def train_parser() -> argparse.ArgumentParser:
         help="the painting (JPEG/PNG); several paintings or a folder of them train one multi-style "
         "'paint' network",
     )
+    p.add_argument(
+        "--teacher",
+        metavar="STYLE",
+        help="distil: train a fast live network to copy this style's network (a style name, a blend or an "
+        ".onnx) instead of training from a painting; written as NAME.live.onnx beside it",
+    )
     p.add_argument("--content", help="folder of training photos (searched recursively)")
     p.add_argument("--name", help="style name, e.g. 'my-style' (default: from the painting's file name)")
     p.add_argument("--names", help="with several paintings: their style names, comma-separated")
@@ -99,6 +105,16 @@ def train_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--coarse-scale", type=float, help=f"(default: {d.coarse_scale:g})")
     p.add_argument("--tv-weight", type=float, help=f"(default: {d.tv_weight:g})")
+    p.add_argument(
+        "--pixel-weight",
+        type=float,
+        help=f"--teacher: difference to its picture (default: {d.pixel_weight:g})",
+    )
+    p.add_argument(
+        "--perceptual-weight",
+        type=float,
+        help=f"--teacher: VGG feature error to its picture (default: {d.perceptual_weight:g})",
+    )
     p.add_argument("--lattice-weight", type=float, help="fast net: against a grid on its 4x4 output cells")
     p.add_argument("--temporal-weight", type=float, help=f"stability term (default: {d.temporal_weight:g})")
     p.add_argument("--content-layer", choices=("relu2_2", "relu3_3"), help=f"(default: {d.content_layer})")
@@ -153,6 +169,8 @@ _TUNABLE = (
     "coarse_weight",
     "coarse_scale",
     "tv_weight",
+    "pixel_weight",
+    "perceptual_weight",
     "lattice_weight",
     "temporal_weight",
     "content_layer",
@@ -185,7 +203,6 @@ def train_main(argv: list[str]) -> int:
         print(f"stylecam train: error: {INSTALL_HINT}", file=sys.stderr)
         return 2
     from ..errors import InputError, OutputError
-    from ..models import user_models_dir
     from .data import check_painting, list_images
     from .styles import painting_info
     from .train import PAINT_DEFAULTS, TrainConfig, checkpoint_path, train
@@ -199,7 +216,16 @@ def train_main(argv: list[str]) -> int:
         if args.arch is not None:
             given["arch"] = args.arch
         paintings: list[str] = []
-        if args.resume is None:
+        teacher_name = ""
+        if args.teacher and args.resume is None:
+            if args.style or args.base:
+                raise InputError("--teacher copies a network", "give it without --style and --from")
+            if not args.content:
+                raise InputError("--content is required", "give a folder of photos to distil on")
+            teacher_name = _teacher_name(args.teacher, args.name)
+            given.setdefault("arch", "fast")
+            list_images(args.content, args.exclude)  # a folder with no photos fails here, before the teacher
+        elif args.resume is None:
             if not args.style or not args.content:
                 raise InputError("--style and --content are required", "or continue a run with --resume CKPT")
             paintings = _paintings(args.style)
@@ -211,7 +237,11 @@ def train_main(argv: list[str]) -> int:
         photos = list_images(args.content, args.exclude) if paintings else []
         for painting in paintings:
             check_painting(painting, photos)
-        base = _base_network(args.base, arch, len(paintings), args.resume is None and "arch" not in given)
+        base = (
+            ""
+            if args.teacher
+            else _base_network(args.base, arch, len(paintings), args.resume is None and "arch" not in given)
+        )
         if base:
             print(
                 f"starting from the painting network {base} (its convolutions; the new style's own norm "
@@ -224,7 +254,9 @@ def train_main(argv: list[str]) -> int:
             raise InputError(
                 f"--names has {len(names)} names for {len(paintings)} paintings", "give one each"
             )
-        if len(paintings) == 1:
+        if teacher_name:
+            name = teacher_name
+        elif len(paintings) == 1:
             name = args.name or painting_info(paintings[0])["name"]
         else:
             name = args.name or ("styles" if paintings else "")
@@ -241,6 +273,7 @@ def train_main(argv: list[str]) -> int:
             else (FINE_TUNE_STEPS if base else TrainConfig().steps),
             base=base,
             tune=args.tune,
+            teacher=args.teacher or "",
             batch=args.batch,
             style_size=args.style_size,
             vgg_weights=_vgg_path(args.vgg_weights),
@@ -258,14 +291,16 @@ def train_main(argv: list[str]) -> int:
         if args.resume and not args.checkpoint_dir:
             cfg.checkpoint_dir = str(Path(args.resume).resolve().parent)
         if args.resume is None:  # refuse before training, not after
-            planned = Path(args.output) if args.output else user_models_dir() / f"{name}.onnx"
+            planned = Path(args.output) if args.output else _default_output(name, bool(args.teacher))
             if planned.exists() and not args.overwrite:
                 raise OutputError(f"{planned} exists", "give another --name or -o, or -y to replace it")
         if args.resume is not None and args.steps is None:
             cfg.steps = _saved_steps(args.resume)
         final = train(cfg, resume=args.resume, overrides=given if args.resume else None)
         name = final["config"]["name"]
-        out = Path(args.output) if args.output else user_models_dir() / f"{name}.onnx"
+        out = (
+            Path(args.output) if args.output else _default_output(name, bool(final["config"].get("teacher")))
+        )
         ckpt = checkpoint_path(TrainConfig(checkpoint_dir=final["config"]["checkpoint_dir"]))
         err, reports = _export_into_place(ckpt, out, final["config"].get("content"), args.no_variants)
     except StylecamError as exc:
@@ -279,6 +314,34 @@ def train_main(argv: list[str]) -> int:
     print(f"exported {out} (ONNX Runtime vs PyTorch max error {err:g} levels)")
     _print_variants(reports)
     return 0
+
+
+def _default_output(name: str, distilled: bool) -> Path:
+    """Where a trained network goes unless ``-o`` says: the user models folder, ``NAME.onnx``, or
+    ``NAME.live.onnx`` for a distilled live network (listed as the fast alternative of its style)."""
+    from ..models import user_models_dir
+
+    return user_models_dir() / (f"{name}.live.onnx" if distilled else f"{name}.onnx")
+
+
+def _teacher_name(spec: str, name: str | None) -> str:
+    """The style name of a distilled network: ``--name``, else the teacher's style name.
+
+    Raises:
+        InputError: an unknown teacher, or a blend without ``--name``.
+    """
+    from ..errors import InputError, ModelError
+    from ..models import find_model
+
+    try:
+        info = find_model(spec)
+    except ModelError as exc:
+        raise InputError(f"--teacher {spec}: {exc.message}", exc.hint) from None
+    if name:
+        return name
+    if info.style_weights and sum(w > 0 for w in info.style_weights) > 1:
+        raise InputError("--teacher is a blend", "name the distilled style with --name")
+    return info.name
 
 
 def _saved_steps(resume: str) -> int:

@@ -88,6 +88,8 @@ class ContentSampler:
         self.size = size
         self.rng = rng
         self.images: list[np.ndarray] = []
+        #: the file of each image (unreadable files are skipped)
+        self.paths: list[Path] = []
         limit = int(size * 1.5)
         for path in files:
             try:
@@ -99,11 +101,13 @@ class ContentSampler:
                 s = limit / min(h, w)
                 img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
             self.images.append(img)
+            self.paths.append(Path(path))
         if not self.images:
             raise InputError("none of the content images could be read", "check the --content folder")
 
     def batch(self, n: int) -> torch.Tensor:
-        """``n`` random crops as a float ``(n, 3, size, size)`` batch in ``[0, 1]``."""
+        """``n`` random crops as a float ``(n, C, size, size)`` batch in ``[0, 1]`` (``C`` is 3, or 6 when
+        each image carries its teacher's picture beside it, see :mod:`.distil`)."""
         crops = []
         for _ in range(n):
             img = self.images[self.rng.integers(len(self.images))]
@@ -115,7 +119,13 @@ class ContentSampler:
             crop = img[y : y + side, x : x + side]
             if side != self.size:
                 interp = cv2.INTER_AREA if side > self.size else cv2.INTER_LINEAR
-                crop = cv2.resize(crop, (self.size, self.size), interpolation=interp)
+                crop = np.concatenate(  # OpenCV resizes at most 4 channels at a time
+                    [
+                        cv2.resize(crop[:, :, i : i + 3], (self.size, self.size), interpolation=interp)
+                        for i in range(0, crop.shape[2], 3)
+                    ],
+                    axis=2,
+                )
             if self.rng.random() < 0.5:
                 crop = crop[:, ::-1]
             crops.append(np.ascontiguousarray(crop))

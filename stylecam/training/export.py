@@ -109,6 +109,8 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
             paintings = [cfg.get("style", "")]
             names = [cfg.get("name", "")] if cfg.get("name") else []
     info = painting_info(cfg.get("style", "") or "", cfg.get("name", ""))
+    if cfg.get("teacher_style"):  # a distilled network: its teacher's style
+        info = {**info, **{k: str(v) for k, v in cfg["teacher_style"].items() if k != "name"}}
     size = int(cfg.get("size", 256))
     training = {
         "arch": cfg.get("arch"),
@@ -137,6 +139,10 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
         "wall_time_s": round(float(ckpt.get("elapsed", 0.0)), 1),
         "final_losses": {k: round(float(v), 5) for k, v in (ckpt.get("losses") or {}).items()},
     }
+    if cfg.get("teacher"):
+        training["teacher"] = Path(str(cfg["teacher"])).name
+        training["pixel_weight"] = cfg.get("pixel_weight")
+        training["perceptual_weight"] = cfg.get("perceptual_weight")
     if cfg.get("base"):
         training["base"] = Path(str(cfg["base"])).name
         training["tune"] = cfg.get("tune", "norms")

@@ -29,6 +29,7 @@ from torch.nn import functional as F
 from ..errors import InputError
 from ..status import StatusLine
 from .data import ContentSampler, list_images, load_style, read_rgb, to_image, to_tensor
+from .distil import distil_terms
 from .losses import (
     colour_directions,
     colour_loss,
@@ -50,7 +51,19 @@ from .vgg import VGG16Features
 
 STYLE_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 COARSE_LAYERS = ("relu2_2", "relu3_3", "relu4_3")
-LOSS_TERMS = ("content", "colour", "palette", "style", "coarse", "tv", "lattice", "stability", "total")
+LOSS_TERMS = (
+    "content",
+    "colour",
+    "palette",
+    "style",
+    "coarse",
+    "pixel",
+    "perceptual",
+    "tv",
+    "lattice",
+    "stability",
+    "total",
+)
 PALETTE_QUANTILES = 256
 
 
@@ -115,6 +128,16 @@ class TrainConfig:
     base: str = ""
     #: with ``base``: 'norms' trains only the new styles' norm parameters, 'all' every weight
     tune: str = "norms"
+    #: distillation: the network to copy (a style name, blend or .onnx; see :mod:`.distil`) instead of
+    #: painting from the style losses
+    teacher: str = ""
+    #: name, title, artist and year of the teacher's style (filled in by the run)
+    teacher_style: dict[str, str] = field(default_factory=dict)
+    #: distillation: mean absolute difference to the teacher's picture, and VGG feature error to it
+    pixel_weight: float = 10.0
+    perceptual_weight: float = 1.0
+    #: where the teacher's pictures are cached (default: beside the checkpoints)
+    teacher_cache: str = ""
 
     @property
     def paintings(self) -> list[str]:
@@ -196,6 +219,8 @@ def _check(cfg: TrainConfig) -> None:
         raise InputError(f"the {cfg.arch} network holds one style", "use --arch paint for several paintings")
     if cfg.tune not in ("norms", "all"):
         raise InputError(f"unknown --tune '{cfg.tune}'", "use norms or all")
+    if cfg.teacher and (cfg.paintings or cfg.base):
+        raise InputError("--teacher copies a network: give no painting and no --from with it")
     if cfg.base and cfg.arch != "paint":
         raise InputError(f"a {cfg.arch} network cannot start from a painting network", "use --arch paint")
     if cfg.colour_target not in ("photo", "painting"):
@@ -315,6 +340,18 @@ def train(
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     sampler = ContentSampler(files, cfg.size, rng)
+    log = log or _ProgressBar(cfg.steps).update
+    if cfg.teacher:
+        from .distil import attach_teacher, open_teacher, teacher_style
+
+        teacher = open_teacher(cfg.teacher, cfg.device, cfg.threads)
+        cfg.teacher_style = teacher_style(teacher)
+        if not cfg.name:
+            cfg.name = cfg.teacher_style["name"]
+        cache = cfg.teacher_cache or str(Path(cfg.checkpoint_dir) / "teacher-cache")
+        attach_teacher(sampler, teacher, cache, log)
+        del teacher
+        n_styles = 1
     vgg = VGG16Features(cfg.vgg_weights).to(device)
     if cfg.base:
         from .base import read_base, shared_parameters, start_from_base
@@ -339,13 +376,14 @@ def train(
             gen.set_state(ckpt["rng"]["torch"])
             torch.set_rng_state(ckpt["rng"]["torch_global"])
 
-    targets, coarse_targets, palette_targets, colour_models = _style_targets(cfg, vgg, device)
+    distil = bool(cfg.teacher)
+    if not distil:
+        targets, coarse_targets, palette_targets, colour_models = _style_targets(cfg, vgg, device)
     layer_weights = dict(zip(STYLE_LAYERS, cfg.style_layer_weights, strict=True))
     directions = colour_directions().to(device)
     samples = _sample_inputs(files)
     out_dir = Path(cfg.checkpoint_dir)
     precision = resolve_precision(cfg)
-    log = log or _ProgressBar(cfg.steps).update
     recent: dict[str, list[float]] = {k: [] for k in LOSS_TERMS}
     losses: dict[str, float] = dict(ckpt.get("losses", {})) if ckpt else {}
 
@@ -379,6 +417,8 @@ def train(
         while step < cfg.steps:
             t0 = time.perf_counter()
             x = sampler.batch(cfg.batch).to(device)
+            if distil:  # the photo and the same window of the teacher's picture
+                x, teacher_y = x[:, :3], x[:, 3:]
             b, _, h, w = x.shape
             idx = torch.from_numpy(rng.integers(n_styles, size=b)).to(device)  # each sample its own painting
             onehot = F.one_hot(idx, n_styles).float()
@@ -392,10 +432,15 @@ def train(
                     y, y_moved = y_all[:b], y_all[b:]
                 else:
                     y = run_net(x, onehot)
-                feats = vgg(y)
-                with torch.no_grad():
-                    x_feat = vgg(x, upto=cfg.content_layer)[cfg.content_layer]
-                if cfg.coarse_weight > 0:
+                if distil:
+                    feats = vgg(y, upto=cfg.content_layer)
+                    with torch.no_grad():
+                        x_feat = vgg(teacher_y, upto=cfg.content_layer)[cfg.content_layer]
+                else:
+                    feats = vgg(y)
+                    with torch.no_grad():
+                        x_feat = vgg(x, upto=cfg.content_layer)[cfg.content_layer]
+                if cfg.coarse_weight > 0 and not distil:
                     small = F.interpolate(
                         y.float(),
                         scale_factor=cfg.coarse_scale,
@@ -404,29 +449,34 @@ def train(
                         align_corners=False,
                     )
                     coarse_feats = vgg(small)
-            terms = {
-                "content": cfg.content_weight * content_loss(feats[cfg.content_layer], x_feat),
-                "style": cfg.style_weight
-                * style_loss(feats, {k: t[idx] for k, t in targets.items()}, layer_weights),
-                "tv": cfg.tv_weight * tv_loss(y),
-            }
-            if cfg.coarse_weight > 0:
-                terms["coarse"] = cfg.coarse_weight * style_loss(
-                    coarse_feats, {k: t[idx] for k, t in coarse_targets.items()}
+            if distil:
+                terms = distil_terms(
+                    y, teacher_y, feats[cfg.content_layer], x_feat, cfg.pixel_weight, cfg.perceptual_weight
                 )
-            if cfg.palette_weight > 0:
-                terms["palette"] = cfg.palette_weight * palette_loss(
-                    F.avg_pool2d(y.float(), 2), palette_targets[idx], directions
-                )
+            else:
+                terms = {
+                    "content": cfg.content_weight * content_loss(feats[cfg.content_layer], x_feat),
+                    "style": cfg.style_weight
+                    * style_loss(feats, {k: t[idx] for k, t in targets.items()}, layer_weights),
+                }
+                if cfg.coarse_weight > 0:
+                    terms["coarse"] = cfg.coarse_weight * style_loss(
+                        coarse_feats, {k: t[idx] for k, t in coarse_targets.items()}
+                    )
+                if cfg.palette_weight > 0:
+                    terms["palette"] = cfg.palette_weight * palette_loss(
+                        F.avg_pool2d(y.float(), 2), palette_targets[idx], directions
+                    )
+                if cfg.colour_weight > 0:
+                    if cfg.colour_target == "painting":
+                        with torch.no_grad():
+                            target = recolour(x, *(t[idx] for t in colour_models))
+                    else:
+                        target = x
+                    terms["colour"] = cfg.colour_weight * colour_loss(y, target)
+            terms["tv"] = cfg.tv_weight * tv_loss(y)
             if cfg.lattice_weight > 0 and cfg.arch == "fast":
                 terms["lattice"] = cfg.lattice_weight * lattice_loss(y)
-            if cfg.colour_weight > 0:
-                if cfg.colour_target == "painting":
-                    with torch.no_grad():
-                        target = recolour(x, *(t[idx] for t in colour_models))
-                else:
-                    target = x
-                terms["colour"] = cfg.colour_weight * colour_loss(y, target)
             if use_stab:
                 terms["stability"] = cfg.temporal_weight * stability_loss(
                     y_moved.float(), warp(y[: y_moved.shape[0]].float(), grid)
