@@ -94,3 +94,42 @@ def merge_into_base(base: dict[str, torch.Tensor], trained: dict[str, torch.Tens
     if set(state) != set(base):
         raise InputError("the checkpoint does not fit its base painting network", "retrain from that network")
     return paint_net_from_state(state)
+
+
+def combine_networks(
+    base: str | os.PathLike, additions: list[str | os.PathLike]
+) -> tuple[PaintNet, list[dict[str, str]]]:
+    """One network with the base's styles and the new styles of each addition: files written by a
+    norms-only fine-tune from ``base`` (its styles first, the new ones after). Their shared weights must
+    be the base's, to the bit, so every style paints as it did in its own file.
+
+    Raises:
+        InputError: an addition that was not fine-tuned from this base, or a style name twice.
+    """
+    state, styles = read_base(base)
+    state = {k: v.clone() for k, v in state.items()}
+    n_base = len(styles)
+    for path in additions:
+        other, other_styles = read_base(path)
+        name = Path(path).name
+        if set(other) != set(state) or [s["name"] for s in other_styles[:n_base]] != [
+            s["name"] for s in styles[:n_base]
+        ]:
+            raise InputError(
+                f"{name} was not trained from {Path(base).name}", "fine-tune it from that network"
+            )
+        for k, v in other.items():
+            if not is_style_table(k, v) and not torch.equal(v, state[k]):
+                raise InputError(
+                    f"{name} changed the shared weights of {Path(base).name} (--tune all?)",
+                    "only norms-only fine-tunes can be combined",
+                )
+        new = other_styles[n_base:]
+        clash = {s["name"] for s in new} & {s["name"] for s in styles}
+        if clash:
+            raise InputError(f"style '{sorted(clash)[0]}' is in two of the networks", "rename one")
+        for k, v in other.items():
+            if is_style_table(k, v):
+                state[k] = torch.cat([state[k], v[n_base:]])
+        styles = styles + new
+    return paint_net_from_state(state), styles

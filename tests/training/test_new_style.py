@@ -143,3 +143,56 @@ def test_bad_paintings_get_one_line_and_write_nothing(
     assert rc == 2
     assert len(err) == 1 and want in err[0], err
     assert not out.parent.exists() or not list(out.parent.iterdir())
+
+
+def test_new_styles_combine_into_one_network_with_the_base(
+    tiny_data: tuple[Path, Path], base_network: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import subprocess
+    import sys
+
+    painting, content = tiny_data
+    files = {}
+    for name, seed in (("mine", "0"), ("yours", "1")):
+        files[name] = tmp_path / f"{name}.onnx"
+        argv = _argv(painting, content, tmp_path / name, "--from", str(base_network), "--seed", seed)
+        argv[argv.index("mine")] = name
+        assert train_main([*argv, "-o", str(files[name])]) == 0, capsys.readouterr().err
+    out = tmp_path / "all.onnx"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "combine_styles.py"
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            str(base_network),
+            str(files["mine"]),
+            str(files["yours"]),
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr
+    meta = read_metadata(out)
+    assert [s["name"] for s in json.loads(meta["styles"])] == ["alpha", "beta", "mine", "yours"]
+    photo = np.random.default_rng(2).integers(0, 256, (40, 56, 3), dtype=np.uint8)
+
+    def paint(path: Path, weights: tuple[float, ...]) -> np.ndarray:
+        st = Stylizer(path, device="cpu", precision="fp32")
+        st.set_style_weights(weights)
+        return st(photo).astype(int)
+
+    # every style paints as in its own file
+    assert np.abs(paint(out, (0, 0, 1, 0)) - paint(files["mine"], (0, 0, 1))).max() <= 1
+    assert np.abs(paint(out, (0, 0, 0, 1)) - paint(files["yours"], (0, 0, 1))).max() <= 1
+    assert np.abs(paint(out, (1, 0, 0, 0)) - paint(base_network, (1, 0))).max() <= 1
+    assert np.abs(paint(out, (0, 0, 1, 0)) - paint(out, (0, 0, 0, 1))).mean() > 0.5  # two different styles
+
+    # a style twice, or a network that is not a fine-tune of this base: one line, nothing written
+    again = subprocess.run(
+        [sys.executable, str(script), str(base_network), str(files["mine"]), str(files["mine"]), "-o",
+         str(tmp_path / "twice.onnx")], capture_output=True, text=True,
+    )  # fmt: skip
+    assert again.returncode != 0 and "is in two of the networks" in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1 and not (tmp_path / "twice.onnx").exists()
