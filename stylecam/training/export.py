@@ -130,6 +130,8 @@ def build_metadata(ckpt: dict[str, Any]) -> dict[str, str]:
         "tv_weight": cfg.get("tv_weight"),
         "lattice_weight": cfg.get("lattice_weight", 0.0),
         "colour_weight": cfg.get("colour_weight", 0.0),
+        "colour_target": cfg.get("colour_target", "photo"),
+        "style_lr_scale": cfg.get("style_lr_scale"),
         "temporal_weight": cfg.get("temporal_weight"),
         "content_layer": cfg.get("content_layer"),
         "style_layer_weights": list(cfg.get("style_layer_weights") or []),

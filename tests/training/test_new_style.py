@@ -196,3 +196,34 @@ def test_new_styles_combine_into_one_network_with_the_base(
     )  # fmt: skip
     assert again.returncode != 0 and "is in two of the networks" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1 and not (tmp_path / "twice.onnx").exists()
+
+
+def test_a_new_style_is_trained_with_its_networks_recipe_unless_told_otherwise(
+    tiny_data: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from stylecam.training.export import load_checkpoint
+
+    torch.manual_seed(0)
+    meta = contract_metadata("paint", "paint")
+    meta["styles"] = json.dumps(
+        [{"name": n, "title": n, "artist": "", "year": ""} for n in ("alpha", "beta")]
+    )
+    meta["training"] = json.dumps(
+        {"content_weight": 7.5, "colour_weight": 3.0, "colour_target": "painting", "palette_weight": 0.5}
+    )
+    base = tmp_path / "base.onnx"
+    net = PaintNet(n_styles=2)
+    with torch.no_grad():  # distinct norm tables (the exporter folds equal initializers into one)
+        for name, p in net.named_parameters():
+            if ".norm." in name:
+                p.add_(torch.randn_like(p) * 0.3)
+    export_net(net, base, meta)
+    painting, content = tiny_data
+    for extra, want in (((), 7.5), (("--content-weight", "1.5"), 1.5)):
+        ck = tmp_path / f"ck{want}"
+        argv = _argv(painting, content, tmp_path, "--from", str(base), "--steps", "2", *extra)
+        argv[argv.index("--checkpoint-dir") + 1] = str(ck)
+        assert train_main([*argv, "-o", str(tmp_path / f"out{want}.onnx")]) == 0, capsys.readouterr().err
+        cfg = load_checkpoint(ck / "last.ckpt")["config"]
+        assert cfg["content_weight"] == want
+        assert (cfg["colour_weight"], cfg["colour_target"], cfg["palette_weight"]) == (3.0, "painting", 0.5)
