@@ -87,18 +87,18 @@ def train_parser() -> argparse.ArgumentParser:
         help=f"multi-style network: each style's own norm parameters learn this much faster (default: {d.style_lr_scale:g})",
     )
     p.add_argument("--style-weight", type=float, help=f"(default: {d.style_weight:g})")
-    p.add_argument("--content-weight", type=float, help="(default: paint 1, fast 2)")
+    p.add_argument("--content-weight", type=float, help="(default: paint 2.5, fast 2)")
     p.add_argument(
-        "--colour-weight", type=float, help="keep the photo's colours at 1/8 scale (paint 0, fast 20)"
+        "--colour-weight", type=float, help="keep the photo's colours at 1/8 scale (paint 30, fast 20)"
     )
     p.add_argument(
         "--colour-target",
         choices=("photo", "painting"),
-        help="the colour term keeps the photo's own colours, or the photo recoloured with the painting's "
-        "(histogram matching along its colour axes: the photo's light and contrasts, the painting's colours)",
+        help="the colour term keeps the photo's own colours (fast), or the photo recoloured with the painting's "
+        "(paint; histogram matching along its colour axes: the photo's light and contrasts, the painting's colours)",
     )
     p.add_argument(
-        "--palette-weight", type=float, help="match the painting's colour distribution (paint 10, fast 0)"
+        "--palette-weight", type=float, help="match the painting's colour distribution (paint 3, fast 0)"
     )
     p.add_argument(
         "--coarse-weight", type=float, help="style at the scale of strokes, --coarse-scale (paint 2, fast 0)"

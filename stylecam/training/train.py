@@ -157,11 +157,12 @@ class TrainConfig:
 
 
 #: settings of the 'paint' network where they differ from the fast net's (``stylecam train`` applies them)
-PAINT_DEFAULTS: dict[str, Any] = {
-    "colour_weight": 0.0,
-    "palette_weight": 10.0,
+PAINT_DEFAULTS: dict[str, Any] = {  # the shipped painting network's recipe (docs/styles.md)
+    "colour_weight": 30.0,
+    "colour_target": "painting",
+    "palette_weight": 3.0,
     "coarse_weight": 2.0,
-    "content_weight": 1.0,
+    "content_weight": 2.5,
     "style_layer_weights": (0.5, 1.0, 1.0, 1.0),
     "lattice_weight": 0.0,
     "lr": 1e-3,
