@@ -247,6 +247,11 @@ def cmd_styles(args: argparse.Namespace) -> int:
                     "origin": m.origin,
                     "path": str(m.path),
                     "precisions": [m.precision, *m.variants],
+                    # the style's other networks: the fast live network beside a painting network
+                    "alternatives": [
+                        {"arch": a.arch, "path": str(a.path), "precisions": [a.precision, *a.variants]}
+                        for a in m.alternatives
+                    ],
                 }
                 for m in models
             ]
@@ -260,8 +265,9 @@ def cmd_styles(args: argparse.Namespace) -> int:
     for m in models:
         desc = m.describe() or "-"
         precisions = "+".join([m.precision, *m.variants])
+        archs = "+".join([m.arch or "?", *(a.arch for a in m.alternatives)])  # paint+fast: a live network too
         print(
-            f"{m.name:<{width}}  {m.arch or '?':<7} {m.size_bytes / 1e6:5.2f} MB  {precisions:<14} "
+            f"{m.name:<{width}}  {archs:<10} {m.size_bytes / 1e6:5.2f} MB  {precisions:<14} "
             f"{m.origin:<7}  {desc}"
         )
     return 0

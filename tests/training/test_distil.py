@@ -4,6 +4,8 @@ ONNX Runtime; the teacher's pictures cached once; the result listed beside its s
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -73,6 +75,13 @@ def test_distilled_network_copies_its_teacher_and_runs_as_the_styles_live_networ
     # listed as the fast network of the teacher's style, beside the painting network
     beta = next(m for m in list_models() if m.name == "beta")
     assert beta.arch == "paint" and [a.path for a in beta.alternatives] == [out]
+    listed = subprocess.run(
+        [sys.executable, "-m", "stylecam", "styles", "--json"], capture_output=True, text=True, check=True
+    )
+    entry = next(m for m in json.loads(listed.stdout) if m["name"] == "beta")
+    assert [(x["arch"], x["path"]) for x in entry["alternatives"]] == [("fast", str(out))]
+    table = subprocess.run([sys.executable, "-m", "stylecam", "styles"], capture_output=True, text=True)
+    assert any(line.split()[:2] == ["beta", "paint+fast"] for line in table.stdout.splitlines())
     frame = np.random.default_rng(1).integers(0, 256, (40, 56, 3), dtype=np.uint8)
     student = Stylizer(out, device="cpu", precision="fp32")(frame)
     assert student.shape == frame.shape
