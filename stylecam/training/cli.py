@@ -314,7 +314,29 @@ def train_main(argv: list[str]) -> int:
     print(f"checkpoint: {ckpt}")
     print(f"exported {out} (ONNX Runtime vs PyTorch max error {err:g} levels)")
     _print_variants(reports)
+    if final["config"].get("arch") == "paint" and args.device == "cpu":
+        _live_hint(out, name, final["config"].get("content") or "photos/")
     return 0
+
+
+def _live_hint(out: Path, name: str, content: str) -> None:
+    """Say whether the new painting style runs live on this CPU, and how to get a live network if not."""
+    from ..engine import LIVE_BUDGET_S, Stylizer
+
+    try:
+        st = Stylizer(out, device="cpu")
+        if st.info.is_multi_style:
+            st.set_style_weights({name: 1.0})
+        seconds = st.time_network(640, 360)
+    except StylecamError:
+        return
+    if seconds <= LIVE_BUDGET_S:
+        print(f"live: {seconds * 1000:.0f} ms a 640x360 frame on this CPU, fast enough to run live as it is")
+        return
+    print(
+        f"live: {seconds * 1000:.0f} ms a 640x360 frame on this CPU, too slow for live video (24 fps); distil "
+        f"a fast live network from it with: stylecam train --teacher {name} --content {content}"
+    )
 
 
 def _base_recipe(base: str) -> dict:

@@ -58,8 +58,13 @@ def test_new_style_from_a_painting_network_blends_with_its_styles(
     monkeypatch.setenv("XDG_DATA_HOME", str(user))
     monkeypatch.delenv("STYLECAM_MODELS", raising=False)
     rc = train_main(_argv(painting, content, tmp_path, "--from", str(base_network)))
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
     assert rc == 0, err
+    # whether it runs live here, and if not, the command that distils a live network for it
+    live = [line for line in captured.out.splitlines() if line.startswith("live: ")]
+    assert len(live) == 1 and "ms a 640x360 frame on this CPU" in live[0]
+    assert "fast enough" in live[0] or "stylecam train --teacher mine --content" in live[0]
     assert "starting from the painting network" in err
     styles = [float(line.split(" style ")[1].split()[0]) for line in err.splitlines() if " style " in line]
     assert sum(styles[-3:]) < sum(styles[:3])  # the new style's norms learn
