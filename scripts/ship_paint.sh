@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Ship the painting network as models/paint.onnx (with its fp16 and int8 variants).
 #
-#   scripts/ship_paint.sh base       export checkpoints/paint/weights.ckpt (the 8 paintings it trains on)
+#   scripts/ship_paint.sh base [CKPT]  export CKPT (default checkpoints/paint/weights.ckpt: the 8 paintings
+#                                    it trains on)
 #   scripts/ship_paint.sh held-out   add impression-sunrise and woman-with-a-hat, which the shared network
 #                                    never saw, the way a user adds a painting: `stylecam train --style
 #                                    PAINTING` from the shipped network (its norms only, the defaults),
@@ -17,7 +18,7 @@ W=${WORK:-/tmp/stylecam-ship}
 mkdir -p "$W"
 case "${1:-}" in
   base)
-    "$PY" -m stylecam.training export checkpoints/paint/weights.ckpt -o models/paint.onnx \
+    "$PY" -m stylecam.training export "${2:-checkpoints/paint/weights.ckpt}" -o models/paint.onnx \
       --calibration "$SHARED/data/content"
     ;;
   held-out)

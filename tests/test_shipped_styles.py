@@ -107,7 +107,8 @@ def test_each_shipped_variant_paints_what_the_float32_network_paints(name: str, 
     # are harder; the same on a CPU with VNNI and on one with AVX2 only (tests/test_int8_cpu_kinds.py),
     # where the earlier 8-bit files saturated (the-kiss 4.94). Another style's network differs by 21-52
     # on average (p99 81-136), so the limits still tell a wrong file from a right one.
-    for precision, mean_limit, p99_limit in (("int8", 4.0, 24), ("fp16", 0.3, 2)):
+    # fp16: p99 up to 2 levels for the painting network (its deeper graph), under 2 for the fast ones
+    for precision, mean_limit, p99_limit in (("int8", 4.0, 24), ("fp16", 0.3, 3)):
         st = Stylizer(info, device="cpu", precision=precision)
         assert st.report.path == variant_path(st.info.path, precision)
         out = st(photo)
