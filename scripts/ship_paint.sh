@@ -31,7 +31,7 @@ case "${1:-}" in
       XDG_DATA_HOME="$W/xdg" "$PY" -m stylecam.training train --style "$SHARED/data/style/$painting.jpg" \
         --content "$SHARED/data/content" --exclude 'sunhays80_*' \
         --vgg-weights "$SHARED/weights/vgg16_features.pth" --checkpoint-dir "$W/ck-$name" -y \
-        2>&1 | tr '\r' '\n' | grep -v '^\s*$' > "$W/$name.log"
+        2>&1 | tr '\r' '\n' | grep --line-buffered -v '^\s*$' > "$W/$name.log"
       echo "$name: $(( $(date +%s) - start )) s wall, $(tail -n 4 "$W/$name.log" | head -n 1)"
     done
     "$PY" scripts/combine_styles.py "$W/paint-base.onnx" "$W/xdg/stylecam/models/impression-sunrise.onnx" \

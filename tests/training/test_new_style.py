@@ -232,3 +232,27 @@ def test_a_new_style_is_trained_with_its_networks_recipe_unless_told_otherwise(
         cfg = load_checkpoint(ck / "last.ckpt")["config"]
         assert cfg["content_weight"] == want
         assert (cfg["colour_weight"], cfg["colour_target"], cfg["palette_weight"]) == (3.0, "painting", 0.5)
+
+
+def test_a_second_new_style_also_starts_from_the_shipped_network(
+    tiny_data: tuple[Path, Path],
+    base_network: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    """The user's first new style holds the shipped styles too and is listed before them; that must not
+    hide the shipped painting network from the next new style (which would train a whole network)."""
+    import stylecam.models
+
+    painting, content = tiny_data
+    monkeypatch.setattr(stylecam.models, "shipped_models_dir", lambda: base_network.parent)
+    monkeypatch.delenv("STYLECAM_MODELS", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    for name in ("mine", "yours"):
+        argv = _argv(painting, content, tmp_path / name, "--steps", "2")
+        argv[argv.index("mine")] = name
+        assert train_main(argv) == 0, capsys.readouterr().err
+        assert f"starting from the painting network {base_network.resolve()}" in capsys.readouterr().err
+        meta = read_metadata(tmp_path / "xdg" / "stylecam" / "models" / f"{name}.onnx")
+        assert [s["name"] for s in json.loads(meta["styles"])] == ["alpha", "beta", name]
