@@ -96,6 +96,7 @@ _PROBE = textwrap.dedent(
     photo = photo_like(320, 184)
     auto = Stylizer("the-kiss", device="cpu")
     np.save({out!r} + "-shipped.npy", auto(photo))
+    np.save({out!r} + "-fp32.npy", Stylizer("the-kiss", device="cpu", precision="fp32")(photo))
     from stylecam.training.variants import run_on_frames
     from pathlib import Path
     np.save({out!r} + "-8bit.npy", run_on_frames(Path({eight!r}), [photo])[0])
@@ -140,5 +141,12 @@ def test_shipped_int8_paints_the_same_without_vnni(tmp_path) -> None:
 
     # the emulated CPU really takes the saturating 16-bit path: 8-bit weights come out differently
     assert np.abs(load("here", "8bit") - load("avx2", "8bit")).mean() > 0.5
-    # and the shipped 7-bit file paints the same picture on both kinds
-    assert np.abs(load("here", "shipped") - load("avx2", "shipped")).max() <= 1
+    # and the shipped 7-bit file paints the same picture on both kinds: the integer products cannot
+    # saturate, so what differs is float rounding (the layers kept in float32, other kernels) that
+    # flips a level here and there (measured: 0.03 levels on average, 0.5 % of the pixels by more than 1)
+    between = np.abs(load("here", "shipped") - load("avx2", "shipped"))
+    assert between.mean() <= 0.5 and (between > 2).mean() <= 0.01
+    # as close to float32 on the AVX2 kind as with VNNI (measured: 3.2 levels on this photo on both)
+    fp32 = load("here", "fp32")
+    here, avx2 = (np.abs(load(t, "shipped") - fp32).mean() for t in ("here", "avx2"))
+    assert avx2 <= here + 0.25, (here, avx2)

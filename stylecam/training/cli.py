@@ -139,9 +139,10 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="(default: %(default)s)")
     p.add_argument(
         "--precision",
-        choices=("auto", "bf16", "fp32"),
+        choices=("auto", "bf16", "fp16", "fp32"),
         default="auto",
-        help="autocast: auto = bf16 where the CPU has it natively (AVX-512 BF16, AMX), else float32",
+        help="autocast: auto = bf16 where the CPU has it natively (AVX-512 BF16, AMX), else float32; "
+        "on CUDA bf16 (Ampere and newer), else fp16 with loss scaling",
     )
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--seed", type=int, default=d.seed, help="(default: %(default)s)")

@@ -184,8 +184,8 @@ def resolve_precision(cfg: TrainConfig) -> str:
     """The autocast precision a run uses: 'bf16', 'fp16' (CUDA) or 'fp32'."""
     if cfg.precision in ("bf16", "fp32"):
         return cfg.precision
-    if cfg.device == "cuda":
-        return "fp16"
+    if cfg.device == "cuda":  # bf16 needs no loss scaling; GPUs before Ampere have fp16 only
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     return "bf16" if cpu_has_bf16() else "fp32"
 
 
@@ -214,8 +214,10 @@ def _check(cfg: TrainConfig) -> None:
         )
     if cfg.batch < 1 or cfg.steps < 0:
         raise InputError("--batch must be at least 1 and --steps not negative")
-    if cfg.precision not in ("auto", "bf16", "fp32"):
-        raise InputError(f"unknown precision '{cfg.precision}'", "use auto, bf16 or fp32")
+    if cfg.precision not in ("auto", "bf16", "fp16", "fp32"):
+        raise InputError(f"unknown precision '{cfg.precision}'", "use auto, bf16, fp16 (CUDA) or fp32")
+    if cfg.precision == "fp16" and cfg.device != "cuda":
+        raise InputError("--precision fp16 is for CUDA", "use bf16 or fp32 on the CPU")
     if len(cfg.paintings) > 1 and cfg.arch != "paint":
         raise InputError(f"the {cfg.arch} network holds one style", "use --arch paint for several paintings")
     if cfg.tune not in ("norms", "all"):
@@ -240,7 +242,7 @@ def _autocast(device: str, precision: str) -> contextlib.AbstractContextManager:
     if precision == "fp32":
         return contextlib.nullcontext()
     if device == "cuda":
-        return torch.autocast("cuda", dtype=torch.float16)
+        return torch.autocast("cuda", dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
     return torch.autocast("cpu", dtype=torch.bfloat16)
 
 
@@ -385,6 +387,7 @@ def train(
     samples = _sample_inputs(files)
     out_dir = Path(cfg.checkpoint_dir)
     precision = resolve_precision(cfg)
+    scaler = torch.amp.GradScaler(cfg.device, enabled=precision == "fp16")
     recent: dict[str, list[float]] = {k: [] for k in LOSS_TERMS}
     losses: dict[str, float] = dict(ckpt.get("losses", {})) if ckpt else {}
 
@@ -486,8 +489,9 @@ def train(
             if not torch.isfinite(total):
                 raise InputError(f"the loss diverged at step {step}", "lower --lr or the loss weights")
             opt.zero_grad(set_to_none=True)
-            total.backward()
-            opt.step()
+            scaler.scale(total).backward()  # fp16 (CUDA before Ampere) needs its loss scaled
+            scaler.step(opt)
+            scaler.update()
             step += 1
             elapsed += time.perf_counter() - t0
             terms["total"] = total

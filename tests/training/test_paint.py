@@ -12,6 +12,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
+from stylecam.errors import InputError
 from stylecam.models import read_metadata
 from stylecam.training import train as train_mod
 from stylecam.training.cli import train_main
@@ -101,6 +102,17 @@ def test_auto_precision_uses_bf16_only_where_the_cpu_has_it(
     monkeypatch.setattr(train_mod, "cpu_has_bf16", lambda: has_bf16)
     assert resolve_precision(TrainConfig(precision="auto")) == want
     assert resolve_precision(TrainConfig(precision="fp32")) == "fp32"
+
+
+@pytest.mark.parametrize(("bf16_gpu", "want"), [(True, "bf16"), (False, "fp16")])
+def test_auto_precision_on_cuda_is_bf16_where_the_gpu_has_it(
+    monkeypatch: pytest.MonkeyPatch, bf16_gpu: bool, want: str
+) -> None:
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16_gpu)
+    assert resolve_precision(TrainConfig(device="cuda")) == want
+    # fp16 (loss-scaled) is a CUDA precision: asked for on the CPU it is refused before training
+    with pytest.raises(InputError, match="fp16 is for CUDA"):
+        train_mod._check(TrainConfig(arch="paint", precision="fp16"))
 
 
 def test_cpu_has_bf16_reads_the_flags() -> None:
