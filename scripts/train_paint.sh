@@ -6,7 +6,7 @@
 #
 # Run from the repository root:   nohup scripts/train_paint.sh > checkpoints/paint/queue.log 2>&1 &
 # It continues from checkpoints/paint/last.ckpt (exact) or the committed weights.ckpt (fresh optimizer).
-# Environment: STEPS (default 40000), SIZE (192), BATCH (4), THREADS (2), PY (.venv/bin/python).
+# Environment: STEPS (default 40000), SIZE (192), BATCH (4), THREADS (2), NICE (10), PY (.venv/bin/python).
 set -u
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -31,6 +31,6 @@ else
          --vgg-weights "$SHARED/weights/vgg16_features.pth" --exclude 'sunhays80_*')
 fi
 echo "$(date +%T) start paint ${args[*]}"
-nice -n 10 "$PY" -m stylecam.training train "${args[@]}" "$@" >>"$dir/train.log" 2>&1
+nice -n ${NICE:-10} "$PY" -m stylecam.training train "${args[@]}" "$@" >>"$dir/train.log" 2>&1
 rc=$?
 echo "$(date +%T) done rc=$rc $(tail -n 1 "$dir/train.log")"
