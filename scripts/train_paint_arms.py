@@ -103,7 +103,7 @@ def run_arm(args: argparse.Namespace, name: str, settings: dict[str, object]) ->
     if start:
         ckpt = torch.load(str(start), map_location="cpu", weights_only=False)
         config = dict(ckpt["config"])
-        config.update(paths, styles=styles, style="", **settings)
+        config.update(paths, styles=styles, style="")  # the given settings go in as overrides
         ckpt["config"] = config
         for key in ("optim", "rng"):
             ckpt.pop(key, None)
@@ -111,13 +111,10 @@ def run_arm(args: argparse.Namespace, name: str, settings: dict[str, object]) ->
         torch.save(ckpt, resume)
         run["steps"] += int(ckpt["step"])
         cfg = TrainConfig(**run)
-        overrides = {k: v for k, v in settings.items()}
+        overrides = dict(settings)
     else:
-        names = ["starry-night", "the-scream", "great-wave", "udnie", "composition-vii", "the-kiss"]
-        names += ["minotaur", "water-lilies"]
-        cfg = TrainConfig(
+        cfg = TrainConfig(  # the style names come from the paintings' files (painting_info)
             styles=styles,
-            names=names,
             name="paint",
             arch="paint",
             **paths,

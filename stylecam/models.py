@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -299,10 +300,31 @@ def _info_for(path: Path, origin: str) -> ModelInfo:
     return _entries(path, origin)[0]
 
 
+def _file_info(path: Path, origin: str) -> ModelInfo:
+    """The file as one entry (a multi-style file with no style weights chosen)."""
+    meta = read_metadata(path)
+    return ModelInfo(path=path, name=meta.get("name") or path.stem, origin=origin, meta=meta)
+
+
+def network_files(folder: Path, origin: str) -> Iterator[ModelInfo]:
+    """The float32 network files in ``folder``, one entry each, in name order; precision variants (listed
+    under their float32 file) and files that are not readable style networks are skipped, so a broken
+    file in a search folder does not hide the others."""
+    for path in sorted(folder.glob("*.onnx")) if folder.is_dir() else ():
+        if is_variant_file(path):
+            continue
+        try:
+            yield _file_info(path, origin)
+        except ModelError:
+            continue
+
+
 def _entries(path: Path, origin: str) -> list[ModelInfo]:
     """One entry per style in the file."""
-    meta = read_metadata(path)
-    file_info = ModelInfo(path=path, name=meta.get("name") or path.stem, origin=origin, meta=meta)
+    return _style_entries(_file_info(path, origin))
+
+
+def _style_entries(file_info: ModelInfo) -> list[ModelInfo]:
     if not file_info.is_multi_style:
         return [file_info]
     return [file_info.with_weights({s["name"]: 1.0}) for s in file_info.styles]
@@ -318,17 +340,10 @@ def list_models() -> list[ModelInfo]:
     network) become its ``alternatives``."""
     seen: dict[str, ModelInfo] = {}
     for folder, origin in search_dirs():
-        if not folder.is_dir():
-            continue
         here: dict[str, list[ModelInfo]] = {}
-        for path in sorted(folder.glob("*.onnx")):
-            if is_variant_file(path):
-                continue  # listed under its float32 model
-            try:
-                for info in _entries(path, origin):
-                    here.setdefault(info.name, []).append(info)
-            except ModelError:
-                continue  # a broken file in a search folder must not hide the others
+        for file_info in network_files(folder, origin):
+            for info in _style_entries(file_info):
+                here.setdefault(info.name, []).append(info)
         for name, infos in here.items():
             infos.sort(key=lambda m: ARCH_PRIORITY.get(m.arch, 9))
             if name in seen:  # a lower folder: only networks of another kind, as alternatives
@@ -376,13 +391,7 @@ def find_blend(weights: dict[str, float]) -> ModelInfo:
     if len(files) != 1 or not first.is_multi_style:
         # a user's own style sits in a file that holds the shipped styles too: look for one with them all
         for folder, origin in search_dirs():
-            for path in sorted(folder.glob("*.onnx")) if folder.is_dir() else ():
-                if is_variant_file(path):
-                    continue
-                try:
-                    info = ModelInfo(path, path.stem, origin, read_metadata(path))
-                except ModelError:
-                    continue
+            for info in network_files(folder, origin):
                 if set(weights) <= {st["name"] for st in info.styles}:
                     return info.with_weights(weights)
         where = ", ".join(f"{n} in {i.path.name}" for n, i in infos.items())

@@ -396,7 +396,7 @@ def _saved_steps(resume: str) -> int:
 def _base_network(spec: str | None, arch: str, n_paintings: int, default_ok: bool) -> str:
     """The painting network a new style starts from ('' for none): ``--from``, else the shipped one."""
     from ..errors import InputError, ModelError
-    from ..models import find_model, is_variant_file, shipped_models_dir
+    from ..models import find_model, network_files, shipped_models_dir
 
     if spec == "scratch":
         return ""
@@ -412,15 +412,9 @@ def _base_network(spec: str | None, arch: str, n_paintings: int, default_ok: boo
         return ""
     # the shipped folder itself: the listing shows a user's file first for styles it shares with the
     # shipped network (a style added earlier holds the shipped styles too), which must not hide it
-    for path in sorted(shipped_models_dir().glob("*.onnx")):
-        if is_variant_file(path):
-            continue
-        try:
-            info = find_model(path)
-        except ModelError:
-            continue
+    for info in network_files(shipped_models_dir(), "shipped"):
         if info.arch == "paint" and info.is_multi_style and info.precision == "fp32":
-            return str(path.resolve())
+            return str(info.path.resolve())
     return ""
 
 

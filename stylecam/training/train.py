@@ -182,7 +182,7 @@ def cpu_has_bf16() -> bool:
 
 def resolve_precision(cfg: TrainConfig) -> str:
     """The autocast precision a run uses: 'bf16', 'fp16' (CUDA) or 'fp32'."""
-    if cfg.precision in ("bf16", "fp32"):
+    if cfg.precision != "auto":  # asked for (fp16 only on CUDA: see _check)
         return cfg.precision
     if cfg.device == "cuda":  # bf16 needs no loss scaling; GPUs before Ampere have fp16 only
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"

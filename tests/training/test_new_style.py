@@ -38,6 +38,14 @@ def base_network(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def user_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user models folder (under a temporary XDG_DATA_HOME), where a new style is written."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("STYLECAM_MODELS", raising=False)
+    return tmp_path / "xdg" / "stylecam" / "models"
+
+
 def _argv(painting: Path, content: Path, tmp_path: Path, *extra: str) -> list[str]:
     return [
         "--style", str(painting), "--content", str(content), "--name", "mine", "--size", "32", "--steps", "12",
@@ -49,14 +57,11 @@ def _argv(painting: Path, content: Path, tmp_path: Path, *extra: str) -> list[st
 def test_new_style_from_a_painting_network_blends_with_its_styles(
     tiny_data: tuple[Path, Path],
     base_network: Path,
+    user_models: Path,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture,
 ) -> None:
     painting, content = tiny_data
-    user = tmp_path / "xdg"
-    monkeypatch.setenv("XDG_DATA_HOME", str(user))
-    monkeypatch.delenv("STYLECAM_MODELS", raising=False)
     rc = train_main(_argv(painting, content, tmp_path, "--from", str(base_network)))
     captured = capsys.readouterr()
     err = captured.err
@@ -68,7 +73,7 @@ def test_new_style_from_a_painting_network_blends_with_its_styles(
     assert "starting from the painting network" in err
     styles = [float(line.split(" style ")[1].split()[0]) for line in err.splitlines() if " style " in line]
     assert sum(styles[-3:]) < sum(styles[:3])  # the new style's norms learn
-    out = user / "stylecam" / "models" / "mine.onnx"
+    out = user_models / "mine.onnx"
     assert out.is_file() and not [p for p in out.parent.iterdir() if p.name.startswith(".")]
     meta = read_metadata(out)
     assert [s["name"] for s in json.loads(meta["styles"])] == ["alpha", "beta", "mine"]
@@ -237,6 +242,7 @@ def test_a_new_style_is_trained_with_its_networks_recipe_unless_told_otherwise(
 def test_a_second_new_style_also_starts_from_the_shipped_network(
     tiny_data: tuple[Path, Path],
     base_network: Path,
+    user_models: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture,
@@ -247,12 +253,10 @@ def test_a_second_new_style_also_starts_from_the_shipped_network(
 
     painting, content = tiny_data
     monkeypatch.setattr(stylecam.models, "shipped_models_dir", lambda: base_network.parent)
-    monkeypatch.delenv("STYLECAM_MODELS", raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     for name in ("mine", "yours"):
         argv = _argv(painting, content, tmp_path / name, "--steps", "2")
         argv[argv.index("mine")] = name
         assert train_main(argv) == 0, capsys.readouterr().err
         assert f"starting from the painting network {base_network.resolve()}" in capsys.readouterr().err
-        meta = read_metadata(tmp_path / "xdg" / "stylecam" / "models" / f"{name}.onnx")
+        meta = read_metadata(user_models / f"{name}.onnx")
         assert [s["name"] for s in json.loads(meta["styles"])] == ["alpha", "beta", name]

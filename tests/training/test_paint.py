@@ -110,6 +110,7 @@ def test_auto_precision_on_cuda_is_bf16_where_the_gpu_has_it(
 ) -> None:
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: bf16_gpu)
     assert resolve_precision(TrainConfig(device="cuda")) == want
+    assert resolve_precision(TrainConfig(device="cuda", precision="fp16")) == "fp16"  # asked for: kept
     # fp16 (loss-scaled) is a CUDA precision: asked for on the CPU it is refused before training
     with pytest.raises(InputError, match="fp16 is for CUDA"):
         train_mod._check(TrainConfig(arch="paint", precision="fp16"))
