@@ -66,6 +66,12 @@ DEFAULT_MODE = "flow"
 #: where it is fully trusted (``ema`` trusts it everywhere).
 DEFAULT_STRENGTH = 0.8
 
+#: The flow smoother's working resolution (pixels, whatever the frame size) for each ``detail``:
+#: ``fast`` for the live networks, whose 10 ms a frame leave little time for the flow; ``fine`` for
+#: the painting network, whose finer brush texture the coarse flow drags: its flicker measured
+#: 0.36-0.46 of ``none`` with ``fine`` against 0.51-0.63 with ``fast`` (docs/temporal.md).
+FLOW_DETAILS: dict[str, int] = {"fast": 128 * 72, "fine": 320 * 180}
+
 
 @runtime_checkable
 class Smoother(Protocol):
@@ -96,13 +102,15 @@ class SmoothingOptionError(InputError, ValueError):
     """A bad ``--smooth`` or ``--smooth-strength``: a :class:`ValueError` the CLI prints as one line."""
 
 
-def make_smoother(mode: str = DEFAULT_MODE, strength: float | None = None) -> Smoother:
+def make_smoother(mode: str = DEFAULT_MODE, strength: float | None = None, detail: str = "fast") -> Smoother:
     """Create the smoother for a ``--smooth`` mode.
 
     Args:
         mode: one of :data:`SMOOTH_MODES`.
         strength: weight of the previous output, in ``[0, 1]``; ``None`` for
             :data:`DEFAULT_STRENGTH`. Ignored by ``none``.
+        detail: the flow smoother's working resolution, a key of :data:`FLOW_DETAILS`
+            (:class:`~stylecam.stage.StylizeStep` sets it from the network that runs).
 
     Raises:
         SmoothingOptionError: an unknown mode, or a strength outside ``[0, 1]``; it is both a
@@ -118,7 +126,13 @@ def make_smoother(mode: str = DEFAULT_MODE, strength: float | None = None) -> Sm
         return PassThroughSmoother()
     if key == "ema":
         return EmaSmoother(value)
-    return FlowSmoother(value)
+    return FlowSmoother(value, detail=detail)
+
+
+def _check_detail(detail: str) -> str:
+    if detail not in FLOW_DETAILS:
+        raise SmoothingOptionError(f"unknown flow detail {detail!r}", f"use one of {', '.join(FLOW_DETAILS)}")
+    return detail
 
 
 def _check_strength(strength: float) -> float:
@@ -240,8 +254,12 @@ class FlowSmoother:
     Args:
         strength: weight of the warped previous output where it is fully
             trusted, in ``[0, 1]``.
-        flow_area: pixels of the working resolution (``128 * 72`` by default,
-            1/5 of 640x360 in each direction); never more than the frame's own.
+        detail: ``"fast"`` (``128 * 72`` working pixels, 1/5 of 640x360 in each
+            direction, about 4 ms a frame on two cores) or ``"fine"`` (``320 * 180``,
+            DIS from its finest level, about 12 ms): :data:`FLOW_DETAILS`. Settable
+            between frames; a change starts afresh.
+        flow_area: pixels of the working resolution, in place of ``detail``'s; never
+            more than the frame's own.
         photo_low, photo_high: photometric error at the working resolution
             (grey levels, 0..255) below which the warp is fully trusted and
             above which it is not at all.
@@ -279,7 +297,8 @@ class FlowSmoother:
         self,
         strength: float = DEFAULT_STRENGTH,
         *,
-        flow_area: int = 128 * 72,
+        detail: str = "fast",
+        flow_area: int | None = None,
         photo_low: float = 10.0,
         photo_high: float = 30.0,
         fb_check: bool = False,
@@ -288,7 +307,8 @@ class FlowSmoother:
     ) -> None:
         self.edge_check = bool(edge_check)
         self.strength = _check_strength(strength)
-        self.flow_area = max(1, int(flow_area))
+        self._detail = _check_detail(detail)
+        self.flow_area = max(1, int(FLOW_DETAILS[self._detail] if flow_area is None else flow_area))
         self.photo_low = float(photo_low)
         self.photo_high = float(max(photo_high, photo_low + 1e-3))
         self.fb_check = bool(fb_check)
@@ -312,6 +332,24 @@ class FlowSmoother:
         levels = np.arange(256, dtype=np.float32)
         ramp = (self.EDGE_HIGH - levels) / (self.EDGE_HIGH - self.EDGE_LOW)
         self._ramp = (np.clip(ramp, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+
+    @property
+    def detail(self) -> str:
+        """The working resolution's name (:data:`FLOW_DETAILS`); setting it starts afresh."""
+        return self._detail
+
+    @detail.setter
+    def detail(self, value: str) -> None:
+        value = _check_detail(value)
+        if value != self._detail:
+            self._detail = value
+            self.flow_area = FLOW_DETAILS[value]
+            self._shape = None  # the next frame chooses the working size again (and resets)
+
+    @property
+    def working_size(self) -> tuple[int, int]:
+        """``(width, height)`` the flow is estimated at (``(0, 0)`` before the first frame)."""
+        return self._small
 
     def reset(self) -> None:
         """Forget the previous frame; the next output is the network output."""
@@ -348,6 +386,8 @@ class FlowSmoother:
         # DIS matches patches from pyramid level ``finest`` up: level 0 (the working resolution itself)
         # up to 160x90, coarser levels when a larger working size is asked for
         finest = round(math.log(max(1.0, ws * hs / (160 * 90)), 4))
+        if self._detail == "fine":  # measured: matching from a coarser level loses what the size buys
+            finest = 0
         self._dis.setFinestScale(min(2, finest))
         self._dis_back.setFinestScale(min(2, finest + 1))
         self.reset()

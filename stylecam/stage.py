@@ -82,6 +82,13 @@ def blend(a: np.ndarray, b: np.ndarray, weight_b: float) -> np.ndarray:
     return cv2.addWeighted(b, w, a, 1.0 - w, 0.0)
 
 
+def flow_detail(net: object) -> str:
+    """The flow smoother's detail for a network (:data:`~stylecam.smoothing.FLOW_DETAILS`): ``fine``
+    for a painting network, ``fast`` for a live (``fast``) network or a plain function."""
+    arch = getattr(getattr(net, "info", None), "arch", None)
+    return "fine" if arch and arch != "fast" else "fast"
+
+
 def one_network(a: object, b: object) -> bool:
     """Whether two stylizers run styles of the same multi-style network file (blendable by weights)."""
     ia, ib = getattr(a, "info", None), getattr(b, "info", None)
@@ -112,6 +119,9 @@ class StylizeStep:
     :meth:`switch` changes the network; with ``fade_s`` the old one fades out over that many seconds of
     ``clock`` (two styles of one multi-style network fade by their weights in one run; otherwise both
     networks run during the fade).
+
+    A flow smoother follows the network: the painting network's finer texture gets the finer flow
+    (``detail="fine"``), a live network the cheap one (:func:`flow_detail`).
     """
 
     def __init__(
@@ -124,6 +134,7 @@ class StylizeStep:
     ) -> None:
         self.stylizer = stylizer
         self.smoother = smoother
+        self._match_smoother()
         self.overlap = overlap
         self.clock = clock
         self.smooth_s = 0.0
@@ -184,7 +195,13 @@ class StylizeStep:
             self.fade_from, self.fade_s, self._fade_start = previous, float(fade_s), self.clock()
         else:
             self.fade_from = None
+        self._match_smoother()
         self.reset()
+
+    def _match_smoother(self) -> None:
+        """Give the flow smoother the detail the running network needs (:func:`flow_detail`)."""
+        if self.stylizer is not None and hasattr(self.smoother, "detail"):
+            self.smoother.detail = flow_detail(self.stylizer)
 
     # ------------------------------------------------------------------ the work
 

@@ -15,6 +15,7 @@ import pytest
 from stylecam.errors import InputError
 from stylecam.smoothing import (
     DEFAULT_STRENGTH,
+    FLOW_DETAILS,
     SMOOTH_MODES,
     EmaSmoother,
     FlowSmoother,
@@ -181,6 +182,45 @@ def test_flow_tracks_motion_without_ghosts(width: int, height: int, size: int, s
     assert flow.cuts == 0
 
 
+def test_flow_detail_sets_the_working_resolution_and_a_change_starts_afresh() -> None:
+    frame = texture(640, 360, seed=6)
+    sizes = {}
+    for detail in FLOW_DETAILS:
+        sm = make_smoother("flow", detail=detail)
+        sm.update(frame, stylize(frame))
+        sizes[detail] = sm.working_size
+    assert sizes == {"fast": (128, 72), "fine": (320, 180)}
+    rng = np.random.default_rng(7)
+    sm = FlowSmoother()
+    for _ in range(3):
+        sm.update(frame, flicker(stylize(frame), rng))
+    sm.detail = "fine"  # the network changed: the next frame is the network's own
+    styl = flicker(stylize(frame), rng)
+    np.testing.assert_array_equal(sm.update(frame, styl), styl)
+    assert sm.working_size == (320, 180)
+    with pytest.raises(InputError, match="flow detail"):
+        make_smoother("flow", detail="ultra")
+
+
+def test_fine_flow_smooths_a_small_moving_thing_that_the_fast_flow_cannot_follow() -> None:
+    # a 32 px square moving 4 px a frame in a 640x360 frame: 6 working pixels at the fast detail (DIS
+    # patches are 8), 16 at the fine one
+    ratios = {}
+    for detail in FLOW_DETAILS:
+        rng = np.random.default_rng(2)
+        sm = make_smoother("flow", 0.8, detail)
+        for t in range(12):
+            frame, (x0, y0, s) = moving_square(t, 640, 360, step=4, size=32)
+            clean = stylize(frame)
+            styl = flicker(clean, rng, sigma=10.0)
+            out = sm.update(frame, styl)
+        inside = np.s_[y0 + 4 : y0 + s - 4, x0 + 4 : x0 + s - 4]
+        ratios[detail] = mad(out[inside], clean[inside]) / mad(styl[inside], clean[inside])
+        assert sm.cuts == 0
+    assert ratios["fine"] < 0.7  # the flicker averaged along the motion
+    assert ratios["fast"] > 0.9  # the fresh frame, flicker and all (but no trail)
+
+
 def test_scene_cut_resets() -> None:
     rng = np.random.default_rng(3)
     sm = make_smoother("flow")
@@ -324,6 +364,23 @@ def test_warping_error_is_zero_for_consistent_motion_and_large_for_flicker() -> 
     flickering = ev.warping_error(stylize(a), flicker(stylize(b), np.random.default_rng(9)), fwd, mask, base)
     assert consistent < 2e-3
     assert flickering > 1.5e-3 + consistent
+
+
+def test_the_bar_allows_the_fine_flow_its_cost_only_beside_a_slow_network() -> None:
+    ev = _eval_module()
+
+    def result(detail: str, flow_ms: float, network_ms: float) -> dict:
+        modes = {
+            "none": {"warping_error": {"dis-medium": 1.0}, "psnr_moving": float("inf"), "ms": {}},
+            "ema": {"warping_error": {"dis-medium": 0.6}, "psnr_moving": 30.0, "ms": {}},
+            "flow": {"warping_error": {"dis-medium": 0.4}, "psnr_moving": 28.0, "ms": {"640x360": flow_ms}},
+        }
+        return {"modes": modes, "flow_detail": detail, "network_ms": network_ms, "size": "640x360"}
+
+    assert ev.verdict(result("fast", 4.0, 15.0))["bar_met"]
+    assert not ev.verdict(result("fast", 12.0, 200.0))["bar_met"]  # a live network has no 12 ms to spare
+    assert ev.verdict(result("fine", 12.0, 200.0))["bar_met"]  # 6 % of the painting network's time
+    assert not ev.verdict(result("fine", 12.0, 40.0))["bar_met"]
 
 
 def test_motion_prepared_on_a_helper_thread_gives_the_frames_of_update() -> None:

@@ -108,6 +108,28 @@ def test_switch_resets_the_smoother() -> None:
     assert smoother.resets == 2
 
 
+def test_the_flow_smoother_follows_the_network_that_runs() -> None:
+    from types import SimpleNamespace
+
+    from stylecam.smoothing import make_smoother
+
+    def network(arch: str):
+        net = as_network(constant(0))
+        net.info = SimpleNamespace(arch=arch)  # type: ignore[attr-defined]
+        return net
+
+    smoother = make_smoother("flow")
+    step = StylizeStep(network("paint"), smoother)
+    assert smoother.detail == "fine"  # the painting network's texture needs the finer flow
+    step.switch(network("fast"), fade_s=0.5)
+    assert smoother.detail == "fast"  # the live network keeps the cheap one
+    step.switch(as_network(constant(3)))  # a plain function: nothing known, the cheap one
+    assert smoother.detail == "fast"
+    step.switch(network("quality"))
+    assert smoother.detail == "fine"
+    step.close()
+
+
 def test_a_plain_function_runs_at_the_frame_size_and_keeps_its_device() -> None:
     net = as_network(constant(7, device="cuda"))
     assert isinstance(net, WholeFrameNetwork) and net.device == "cuda"
