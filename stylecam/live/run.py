@@ -52,7 +52,10 @@ def styles_and_start(style: str | None) -> tuple[list[ModelInfo], int]:
     models: list[ModelInfo] = list(list_models())
     chosen = find_model(style) if style is not None else default_model()
     for i, m in enumerate(models):
-        if m.path.resolve() == chosen.path.resolve() or (chosen.origin != "path" and m.name == chosen.name):
+        same_file = m.path.resolve() == chosen.path.resolve()
+        if m.name == chosen.name and (same_file or chosen.origin != "path"):
+            return models, i
+        if same_file and not chosen.is_multi_style:  # one style in the file, whatever it is called
             return models, i
     return [chosen, *models], 0
 

@@ -86,3 +86,17 @@ def test_a_fast_network_in_a_lower_folder_is_still_the_live_alternative(
     assert red.path.name == "trio.onnx"
     assert [a.path for a in red.alternatives] == [user / "red-fast.onnx"]
     assert live_stylizer("red", "fast", device="cpu").info.path == user / "red-fast.onnx"
+
+
+def test_live_starts_at_the_asked_style_of_a_multi_style_network(tiers: Path) -> None:
+    """`stylecam live -s blue` started at the file's first style ('red') once the styles shared a file."""
+    from stylecam.live.run import styles_and_start
+
+    for name in ("green", "blue", "red"):
+        styles, start = styles_and_start(name)
+        assert styles[start].name == name and styles[start].path.name == "trio.onnx"
+    assert sum(m.path.name == "red-fast.onnx" for m in styles) == 0  # red's fast network: an alternative
+    styles, start = styles_and_start(str(tiers / "trio.onnx"))  # a path: the file's first style
+    assert styles[start].name == "red"
+    styles, start = styles_and_start("green:0.5,blue:0.5")  # a blend: put first, not a listed style
+    assert start == 0 and styles[0].path.name == "trio.onnx" and styles[0].style_weights == (0.0, 0.5, 0.5)
