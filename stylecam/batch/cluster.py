@@ -201,6 +201,8 @@ def run_ray(
             if asked and ref == asked[0]:
                 take_reports(asked.pop())
                 continue
+            if board is not None:  # the part's reports first, while it still counts as running
+                take_reports(board.take.remote())
             job, index = pending.pop(ref)
             try:
                 outcome = ray.get(ref)
