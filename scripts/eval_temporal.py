@@ -60,6 +60,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from stylecam.sizes import parse_wh  # noqa: E402
 from stylecam.smoothing import SMOOTH_MODES, make_smoother  # noqa: E402
 from stylecam.stage import flow_detail  # noqa: E402
 
@@ -464,17 +465,12 @@ def verdict(result: dict) -> dict:
     if result.get("flow_detail", "fast") == "fast":
         limit = 5.0
     else:
-        limit = 0.15 * result.get("network_ms", 0.0) * 640 * 360 / _area(result["size"])
+        w, h = parse_wh(result["size"]) or (640, 360)
+        limit = 0.15 * result.get("network_ms", 0.0) * 640 * 360 / (w * h)
     out["flow_ms_limit"] = round(limit, 1)
     fast = math.isnan(ms) or ms < limit  # an untimed clip (Sintel) is judged on the errors only
     out["bar_met"] = bool(out["flow_over_none"] <= 0.5 and out["flow_below_ema_at_equal_fidelity"] and fast)
     return out
-
-
-def _area(size: str) -> int:
-    """Pixels of a ``'WxH'`` size."""
-    w, h = (int(v) for v in size.split("x"))
-    return w * h
 
 
 def time_modes(
